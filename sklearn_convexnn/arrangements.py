@@ -1,0 +1,704 @@
+"""Activation patterns of the data: hyperplane arrangements (THEORY.md section B).
+
+For data :math:`X\\in\\mathbb R^{n\\times d}` with rows :math:`x_k^\\top` and a gate
+:math:`g\\in\\mathbb R^d`, the activation pattern of :math:`g` is the diagonal matrix
+
+.. math::
+
+    D(g) = \\operatorname{diag}\\big(\\mathbb 1[Xg \\ge 0]\\big),
+
+stored here as the boolean vector :math:`\\mathbb 1[Xg\\ge0]\\in\\{0,1\\}^n` (a *mask*).
+With an intercept the data are replaced by :math:`\\tilde X=[X,\\mathbf 1]` and the gates have
+:math:`d+1` entries. The patterns of *generic* gates (no :math:`x_k^\\top g=0` for a non-zero row)
+are the open regions of the central arrangement :math:`\\{g : x_k^\\top g = 0\\}`, and the cone of
+pattern :math:`i` is :math:`\\mathcal K_i=\\{u:(2D_i-I)Xu\\ge0\\}`; a generic gate lies in the interior
+of its own cone.
+
+Two ways of obtaining patterns are provided:
+
+* :func:`enumerate_patterns` lists **every** region exactly (``exhaustive=True``). It works in the
+  row space of the data and is polynomial for fixed rank :math:`r`: there are at most
+  :math:`2\\sum_{k<r}\\binom{n-1}{k}=O(n^{r-1})` regions (:func:`count_patterns_bound`).
+* :func:`sample_patterns` draws Gaussian gates :math:`g\\sim\\mathcal N(0,I)` and keeps the distinct
+  patterns they produce (``exhaustive=False``); small regions can be missed.
+
+Conventions
+-----------
+* A pattern is *trivial* when it activates no non-zero row of the (augmented) data, i.e.
+  :math:`D_iX=0`; such a block contributes nothing to the convex program and is dropped. Without
+  zero rows this is exactly the all-zero mask. Zero rows have :math:`x_k^\\top g=0\\ge0`, so their
+  mask entry is always ``True``.
+* If every row of the (augmented) data is zero, all gates give the all-``True`` pattern, which is
+  then trivial as well. So that an arrangement is never empty in this degenerate case, both
+  functions return that single all-``True`` pattern (with gate :math:`e_1` from enumeration).
+* Numerical tolerances (relative to unit-normalised rows): normals that agree up to sign within
+  ``1e-10`` are treated as one hyperplane, directions with relative singular value below ``1e-10``
+  are ignored when computing the rank, and every returned enumeration gate has a normalised margin
+  :math:`\\min_k |x_k^\\top g|/(\\|x_k\\|\\|g\\|) > 10^{-12}` over the non-zero rows, else a
+  ``RuntimeError`` is raised (results are never silently wrong).
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils import check_array, check_random_state
+
+__all__ = [
+    "Arrangement",
+    "add_intercept",
+    "count_patterns_bound",
+    "enumerate_patterns",
+    "sample_patterns",
+]
+
+# Unit normals closer than this (up to sign) describe the same hyperplane.
+_PARALLEL_TOL = 1e-10
+# |u^T h| <= this for unit u, h: the ray h lies on the hyperplane of u.
+_ZERO_TOL = 1e-10
+# Singular values below this fraction of the largest are treated as zero.
+_RANK_RTOL = 1e-10
+# Smallest normalised margin accepted for an enumerated gate.
+_MIN_MARGIN = 1e-12
+# Number of (r-1)-subsets processed per vectorised batch.
+_SUBSET_BATCH = 20000
+
+# scikit-learn renamed force_all_finite to ensure_all_finite in 1.6.
+_FINITE_KWARG = (
+    "ensure_all_finite"
+    if "ensure_all_finite" in inspect.signature(check_array).parameters
+    else "force_all_finite"
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Container
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Arrangement:
+    """A set of distinct activation patterns of the data, with a gate generating each.
+
+    Parameters
+    ----------
+    masks : ndarray of bool, shape (n_samples, n_patterns)
+        Column :math:`i` is the diagonal of :math:`D_i=\\operatorname{diag}(\\mathbb 1[Xg_i\\ge0])`
+        (with :math:`X` the possibly intercept-augmented data).
+    gates : ndarray of float, shape (n_gate_features, n_patterns)
+        Column :math:`i` is a vector :math:`g_i` with :math:`\\mathbb 1[Xg_i\\ge0]` equal to mask
+        :math:`i`. Gates from :func:`enumerate_patterns` are generic (no non-zero row has
+        :math:`x_k^\\top g_i=0`), hence interior points of the cone
+        :math:`\\mathcal K_i=\\{u:(2D_i-I)Xu\\ge0\\}`.
+    exhaustive : bool
+        True only when every non-trivial pattern of the data is present.
+
+    Notes
+    -----
+    The arrays are copied and made read-only on construction.
+    """
+
+    masks: np.ndarray
+    gates: np.ndarray
+    exhaustive: bool
+
+    def __post_init__(self):
+        masks = np.array(self.masks, dtype=bool, copy=True)
+        gates = np.array(self.gates, dtype=np.float64, copy=True)
+        if masks.ndim != 2 or gates.ndim != 2:
+            raise ValueError(
+                "masks and gates must be 2-D arrays, got shapes "
+                f"{masks.shape} and {gates.shape}."
+            )
+        if masks.shape[1] != gates.shape[1]:
+            raise ValueError(
+                "masks and gates must have the same number of columns (patterns), got "
+                f"{masks.shape[1]} and {gates.shape[1]}."
+            )
+        masks.setflags(write=False)
+        gates.setflags(write=False)
+        object.__setattr__(self, "masks", masks)
+        object.__setattr__(self, "gates", gates)
+        object.__setattr__(self, "exhaustive", bool(self.exhaustive))
+
+    def __repr__(self):
+        return (
+            f"Arrangement(n_samples={self.n_samples}, n_patterns={self.n_patterns}, "
+            f"n_gate_features={self.gates.shape[0]}, exhaustive={self.exhaustive})"
+        )
+
+    @property
+    def n_patterns(self) -> int:
+        """Number :math:`P` of patterns (columns)."""
+        return int(self.masks.shape[1])
+
+    @property
+    def n_samples(self) -> int:
+        """Number :math:`n` of samples (rows of the masks)."""
+        return int(self.masks.shape[0])
+
+    def subset(self, index) -> Arrangement:
+        """Arrangement made of the selected patterns.
+
+        Parameters
+        ----------
+        index : int, slice, array of int or array of bool
+            Columns to keep, in any form accepted by numpy indexing of ``range(P)``.
+
+        Returns
+        -------
+        Arrangement
+            The selected columns; ``exhaustive`` stays True only if every pattern is kept.
+        """
+        columns = np.atleast_1d(np.arange(self.n_patterns)[index])
+        keeps_all = np.unique(columns).size == self.n_patterns
+        return Arrangement(
+            masks=self.masks[:, columns],
+            gates=self.gates[:, columns],
+            exhaustive=self.exhaustive and keeps_all,
+        )
+
+    def union(self, other: Arrangement) -> Arrangement:
+        """Merge two arrangements of the same data, removing duplicate masks.
+
+        Parameters
+        ----------
+        other : Arrangement
+            Patterns of the same data (same ``n_samples`` and gate dimension).
+
+        Returns
+        -------
+        Arrangement
+            The patterns of ``self`` followed by the new patterns of ``other`` (the first gate of
+            each mask is kept); ``exhaustive = self.exhaustive or other.exhaustive``.
+        """
+        if not isinstance(other, Arrangement):
+            raise TypeError(f"other must be an Arrangement, got {type(other).__name__}.")
+        if other.n_samples != self.n_samples or other.gates.shape[0] != self.gates.shape[0]:
+            raise ValueError(
+                "Cannot merge arrangements of different data: masks "
+                f"{self.masks.shape} vs {other.masks.shape}, gates "
+                f"{self.gates.shape} vs {other.gates.shape}."
+            )
+        masks = np.concatenate([self.masks, other.masks], axis=1)
+        gates = np.concatenate([self.gates, other.gates], axis=1)
+        first = _first_unique_columns(masks)
+        return Arrangement(
+            masks=masks[:, first],
+            gates=gates[:, first],
+            exhaustive=self.exhaustive or other.exhaustive,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Small public helpers
+# --------------------------------------------------------------------------------------------
+
+
+def add_intercept(X) -> np.ndarray:
+    """Append a column of ones: :math:`\\tilde X=[X,\\mathbf 1]`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Data.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features + 1)
+        A new float array whose last column is all ones.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-D array, got shape {X.shape}.")
+    return np.hstack([X, np.ones((X.shape[0], 1))])
+
+
+def count_patterns_bound(n, rank) -> int:
+    """Upper bound on the number of regions of a central arrangement (Cover/Zaslavsky).
+
+    .. math::
+
+        P \\le 2\\sum_{k=0}^{r-1}\\binom{n-1}{k},
+
+    for :math:`n` hyperplanes through the origin whose normals span a space of rank :math:`r`,
+    with equality when the normals are in general position. The count **includes** the region
+    whose pattern is all-zero (when it exists), so the number of non-trivial patterns is at most
+    this value. Examples: ``(n, r) = (5, 2) -> 10``, ``(6, 3) -> 32``, ``(8, 3) -> 58``,
+    ``(7, 4) -> 84``; 1-D data with intercept (``r = 2``) gives :math:`2n`.
+
+    Parameters
+    ----------
+    n : int
+        Number of hyperplanes (samples), ``n >= 0``.
+    rank : int
+        Rank :math:`r` of the data, ``0 <= rank <= n``.
+
+    Returns
+    -------
+    int
+        The bound (an exact Python integer). For ``rank = 0`` the whole space is one region and
+        the result is 1.
+    """
+    n = _check_int(n, "n", min_val=0)
+    rank = _check_int(rank, "rank", min_val=0)
+    if rank > n:
+        raise ValueError(f"rank must not exceed n, got rank={rank} and n={n}.")
+    if rank == 0:
+        return 1
+    return 2 * sum(math.comb(n - 1, k) for k in range(rank))
+
+
+# --------------------------------------------------------------------------------------------
+# Exact enumeration
+# --------------------------------------------------------------------------------------------
+
+
+def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrangement:
+    """Every distinct non-trivial activation pattern of the data, exactly.
+
+    The patterns are :math:`\\mathbb 1[\\tilde Xg\\ge0]` for generic :math:`g` (the open regions of the
+    central arrangement :math:`\\{g: \\tilde x_k^\\top g=0\\}`), with :math:`\\tilde X=[X,\\mathbf 1]` if
+    ``fit_intercept`` else :math:`X`. Working in the row space of :math:`\\tilde X` (rank :math:`r`):
+
+    * :math:`r=1`: the two half-lines :math:`g=\\pm v`.
+    * :math:`r=2`: angular sweep. On the circle :math:`h(\\varphi)=(\\cos\\varphi,\\sin\\varphi)` the sign
+      of :math:`x_k^\\top h` flips at :math:`\\arg(x_k)\\pm\\pi/2`; the midpoint of every arc between
+      consecutive distinct flip angles is a gate.
+    * :math:`r\\ge3`: every region is a pointed cone whose extreme rays are 1-dimensional flats
+      :math:`h_0` (null direction of :math:`r-1` independent rows). At :math:`\\sigma h_0`,
+      :math:`\\sigma=\\pm1`, rows with :math:`x_k^\\top h_0\\ne0` have the fixed sign of
+      :math:`\\sigma x_k^\\top h_0`, and the rows :math:`Z` with :math:`x_k^\\top h_0=0` form a rank
+      :math:`r-1` arrangement in :math:`h_0^\\perp`, enumerated recursively. Each of its gates
+      :math:`\\delta` gives :math:`g=\\sigma h_0+\\varepsilon\\delta` with
+      :math:`\\varepsilon=\\tfrac12\\min_{k\\notin Z}|x_k^\\top h_0|/\\max_{k\\notin Z}|x_k^\\top\\delta|`,
+      small enough that no row outside :math:`Z` changes sign.
+
+    Zero rows are excluded from the geometry (their mask entry is always True), and duplicate or
+    parallel rows share one hyperplane.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Data (finite).
+    fit_intercept : bool, default=False
+        Enumerate the patterns of :math:`[X,\\mathbf 1]` (gates then have ``n_features + 1`` rows).
+    max_patterns : int, default=20000
+        Refuse (``ValueError``) when the bound :func:`count_patterns_bound` evaluated at the number
+        of distinct hyperplanes and the rank exceeds this.
+
+    Returns
+    -------
+    Arrangement
+        ``masks`` of shape (n_samples, P), unit-norm generic ``gates`` of shape
+        (n_gate_features, P), ``exhaustive=True``. Patterns are sorted lexicographically by mask.
+        If all rows are zero, the single all-True pattern with gate :math:`e_1` is returned.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is invalid, ``max_patterns`` is not a positive integer, or the bound on the
+        number of patterns exceeds ``max_patterns`` (use :func:`sample_patterns` then).
+    RuntimeError
+        If a computed gate does not reproduce its pattern with a positive margin (numerically
+        degenerate data).
+    """
+    X = _check_X(X)
+    max_patterns = _check_int(max_patterns, "max_patterns", min_val=1)
+    Xa = add_intercept(X) if fit_intercept else X
+    n, n_gate_features = Xa.shape
+
+    row_norms = np.linalg.norm(Xa, axis=1)
+    nonzero = row_norms > 0
+    if not nonzero.any():
+        gates = np.zeros((n_gate_features, 1))
+        gates[0, 0] = 1.0
+        return Arrangement(np.ones((n, 1), dtype=bool), gates, exhaustive=True)
+
+    # Rows scaled to unit norm define the same hyperplanes; exact duplicates are merged here,
+    # parallel ones inside the recursion.
+    unit_rows = Xa[nonzero] / row_norms[nonzero, None]
+    hyperplanes, row_to_hyperplane = np.unique(unit_rows, axis=0, return_inverse=True)
+    row_to_hyperplane = np.ravel(row_to_hyperplane)
+
+    budget = _Budget(max_patterns=max_patterns, n_samples=n)
+    gates, signs = _regions(hyperplanes, budget)  # (P, D), (n_hyperplanes, P)
+    gates = gates / np.linalg.norm(gates, axis=1, keepdims=True)
+
+    values = Xa @ gates.T  # (n, P)
+    masks = values >= 0
+    masks[~nonzero] = True
+
+    # Verification: each gate reproduces the pattern predicted in row-space coordinates, with a
+    # clearly positive margin on every non-zero row.
+    predicted = signs[row_to_hyperplane]
+    if not np.array_equal(predicted, masks[nonzero]):
+        raise RuntimeError(
+            "Exact enumeration failed: a gate does not reproduce its pattern (numerically "
+            "degenerate data). Use sample_patterns(X, n_patterns=...) instead."
+        )
+    margins = np.min(np.abs(values[nonzero]) / row_norms[nonzero, None], axis=0)
+    if margins.size and margins.min() <= _MIN_MARGIN:
+        raise RuntimeError(
+            "Exact enumeration failed: a gate lies within relative distance "
+            f"{margins.min():.3g} of a hyperplane (numerically degenerate data). Use "
+            "sample_patterns(X, n_patterns=...) instead."
+        )
+
+    nontrivial = masks[nonzero].any(axis=0)
+    masks, gates = masks[:, nontrivial], gates[nontrivial]
+    if _first_unique_columns(masks).size != masks.shape[1]:
+        raise RuntimeError("Exact enumeration failed: two gates produced the same pattern.")
+    order = np.lexsort(masks[::-1])
+    return Arrangement(masks[:, order], gates[order].T, exhaustive=True)
+
+
+class _Budget:
+    """Refusal rule of the top level of the recursion (sub-arrangements are not checked)."""
+
+    def __init__(self, max_patterns, n_samples):
+        self.max_patterns = max_patterns
+        self.n_samples = n_samples
+
+    def check(self, n_hyperplanes, rank, at_least=False):
+        bound = count_patterns_bound(n_hyperplanes, rank)
+        if bound <= self.max_patterns:
+            return
+        subsets = math.comb(n_hyperplanes, rank - 1) if rank >= 3 and not at_least else 0
+        raise ValueError(
+            f"Exact enumeration of the activation patterns of X could produce "
+            f"{'at least ' if at_least else ''}{bound} patterns (bound "
+            f"2*sum_{{k<r}} C(q-1, k) with q{'>=' if at_least else '='}{n_hyperplanes} "
+            f"distinct hyperplanes from "
+            f"n={self.n_samples} samples and rank r={rank}"
+            + (f"; {subsets} subsets of r-1 rows" if subsets else "")
+            + f"), which exceeds max_patterns={self.max_patterns}. Use "
+            "sample_patterns(X, n_patterns=...) (patterns=\"sample\" in the estimators) "
+            "instead, or increase max_patterns."
+        )
+
+
+def _regions(rows, budget=None):
+    """One generic gate per region of the central arrangement of ``rows``.
+
+    Parameters
+    ----------
+    rows : ndarray of shape (m, k)
+        Non-zero normals :math:`x_j`.
+    budget : _Budget or None
+        Refusal rule (top level only).
+
+    Returns
+    -------
+    gates : ndarray of shape (P, k)
+        One gate per region, in the coordinates of ``rows``, with no :math:`x_j^\\top g=0`.
+    signs : ndarray of bool, shape (m, P)
+        :math:`\\mathbb 1[x_j^\\top g>0]`.
+    """
+    unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    _, singular, vt = np.linalg.svd(unit, full_matrices=False)
+    rank = int(np.sum(singular > _RANK_RTOL * singular[0]))
+    basis = vt[:rank].T  # (k, rank): orthonormal basis of the row space
+    coords = unit @ basis
+    coords /= np.linalg.norm(coords, axis=1, keepdims=True)
+
+    if rank == 1:
+        if budget is not None:
+            budget.check(1, 1)
+        gates_rank = np.array([[1.0], [-1.0]])
+    elif rank == coords.shape[0] and budget is None:
+        # Independent normals (the common case at a ray of data in general position): the
+        # arrangement is simplicial and every sign vector s is a region, with gate C^{-1} s.
+        sign_vectors = np.array(list(itertools.product((1.0, -1.0), repeat=rank)))
+        gates_rank = np.linalg.solve(coords, sign_vectors.T).T
+    elif rank == 2:
+        gates_rank = _sweep(coords, budget)
+    else:
+        gates_rank = _ray_regions(coords, budget)
+
+    gates = gates_rank @ basis.T
+    return gates, (unit @ gates.T) > 0
+
+
+def _sweep(coords, budget=None):
+    """Gates of a rank-2 arrangement by the angular sweep (THEORY.md section B, method 2).
+
+    Parameters
+    ----------
+    coords : ndarray of shape (m, 2)
+        Unit normals.
+    budget : _Budget or None
+        Refusal rule.
+
+    Returns
+    -------
+    ndarray of shape (2q, 2)
+        Unit gates :math:`(\\cos\\varphi,\\sin\\varphi)` at the midpoints of the arcs between
+        consecutive flip angles, :math:`q` being the number of distinct lines.
+    """
+    # A line through the origin is an angle modulo pi.
+    line_angles = np.sort(np.mod(np.arctan2(coords[:, 1], coords[:, 0]), np.pi))
+    keep = np.concatenate([[True], np.diff(line_angles) > _PARALLEL_TOL])
+    line_angles = line_angles[keep]
+    if line_angles.size > 1 and line_angles[-1] - line_angles[0] > np.pi - _PARALLEL_TOL:
+        line_angles = line_angles[:-1]  # the last line wraps around onto the first
+    n_lines = line_angles.size
+    if budget is not None:
+        budget.check(n_lines, 2)
+    # sign of x^T h(phi) flips at arg(x) +- pi/2; for a line angle a in [0, pi) these are
+    # a + pi/2 and a + 3 pi/2 (mod 2 pi).
+    flips = np.sort(np.mod(np.concatenate([line_angles + np.pi / 2, line_angles + 1.5 * np.pi]),
+                           2 * np.pi))
+    midpoints = np.concatenate([(flips[:-1] + flips[1:]) / 2, [(flips[-1] + flips[0]) / 2 + np.pi]])
+    return np.column_stack([np.cos(midpoints), np.sin(midpoints)])
+
+
+def _merge_parallel(coords, budget=None):
+    """Representatives of the distinct hyperplanes among unit normals (parallel up to sign)."""
+    m, rank = coords.shape
+    # For very large data, stop as soon as the refusal is certain (the bound then reported is a
+    # lower bound); otherwise finish, so that the message states the exact bound.
+    check_early = budget is not None and count_patterns_bound(m, rank) > 10 * budget.max_patterns
+    unassigned = np.ones(m, dtype=bool)
+    representatives = []
+    for i in range(m):
+        if not unassigned[i]:
+            continue
+        representatives.append(i)
+        rest = np.flatnonzero(unassigned)
+        distance = np.minimum(
+            np.linalg.norm(coords[rest] - coords[i], axis=1),
+            np.linalg.norm(coords[rest] + coords[i], axis=1),
+        )
+        unassigned[rest[distance <= _PARALLEL_TOL]] = False
+        if (check_early and len(representatives) >= rank
+                and count_patterns_bound(len(representatives), rank) > 10 * budget.max_patterns):
+            budget.check(len(representatives), rank, at_least=True)
+    return coords[representatives]
+
+
+def _rays(normals):
+    """The 1-dimensional flats (rays up to sign) of a rank-r central arrangement.
+
+    Every flat is the null direction :math:`h_0` of some :math:`r-1` linearly independent normals;
+    flats are identified by the set :math:`Z=\\{j: x_j^\\top h_0=0\\}` of hyperplanes containing them.
+
+    Parameters
+    ----------
+    normals : ndarray of shape (q, r)
+        Distinct unit normals spanning :math:`\\mathbb R^r`, ``r >= 3``.
+
+    Returns
+    -------
+    directions : ndarray of shape (R, r)
+        Unit vectors :math:`h_0` spanning the flats.
+    on_ray : ndarray of bool, shape (q, R)
+        Column :math:`t` is the set :math:`Z` of flat :math:`t`.
+    complements : ndarray of shape (R, r, r-1)
+        Orthonormal bases of :math:`h_0^\\perp`.
+    """
+    q, rank = normals.shape
+    directions, on_ray, complements = [], [], []
+    combos = itertools.combinations(range(q), rank - 1)
+    while True:
+        batch = np.array(list(itertools.islice(combos, _SUBSET_BATCH)), dtype=np.intp)
+        if batch.size == 0:
+            break
+        _, singular, vt = np.linalg.svd(normals[batch], full_matrices=True)  # vt: (B, r, r)
+        vt = vt[singular[:, -1] > _RANK_RTOL]  # keep linearly independent subsets
+        directions.append(vt[:, -1, :])  # null direction of the r-1 rows
+        complements.append(np.swapaxes(vt[:, :-1, :], 1, 2))  # their row space = h0^perp
+        on_ray.append(np.abs(normals @ vt[:, -1, :].T) <= _ZERO_TOL)
+    directions = np.concatenate(directions)
+    complements = np.concatenate(complements)
+    on_ray = np.concatenate(on_ray, axis=1)
+    first = _first_unique_columns(on_ray)
+    return directions[first], on_ray[:, first], complements[first]
+
+
+def _perturbed_gates(normals, h0, on_ray, deltas):
+    """Gates :math:`\\pm h_0+\\varepsilon\\delta` near one ray for a batch of rays.
+
+    Parameters
+    ----------
+    normals : ndarray of shape (q, r)
+        Unit normals.
+    h0 : ndarray of shape (B, r)
+        Unit ray directions.
+    on_ray : ndarray of bool, shape (q, B)
+        Normals containing each ray.
+    deltas : ndarray of shape (B, K, r)
+        Generic gates of the sub-arrangement at each ray, in :math:`h_0^\\perp`.
+
+    Returns
+    -------
+    ndarray of shape (2 B K, r)
+        :math:`\\sigma h_0+\\varepsilon\\delta` with
+        :math:`\\varepsilon=\\tfrac12\\min_{j\\notin Z}|x_j^\\top h_0|/\\max_{j\\notin Z}|x_j^\\top\\delta|`,
+        so that no normal outside :math:`Z` changes sign.
+    """
+    deltas = deltas / np.linalg.norm(deltas, axis=2, keepdims=True)
+    fixed = np.where(on_ray, np.inf, np.abs(normals @ h0.T)).min(axis=0)  # (B,)
+    moving = np.abs(np.einsum("qr,bkr->bqk", normals, deltas))  # (B, q, K)
+    moving = np.where(on_ray.T[:, :, None], 0.0, moving).max(axis=1)  # (B, K)
+    eps = 0.5 * fixed[:, None] / np.maximum(moving, np.finfo(float).tiny)
+    step = eps[:, :, None] * deltas
+    gates = np.concatenate([h0[:, None, :] + step, -h0[:, None, :] + step], axis=1)
+    return gates.reshape(-1, normals.shape[1])
+
+
+def _ray_regions(coords, budget=None):
+    """Gates of a rank-r arrangement, r >= 3, from its rays and recursion (THEORY.md section B).
+
+    Parameters
+    ----------
+    coords : ndarray of shape (m, r)
+        Unit normals spanning :math:`\\mathbb R^r`.
+    budget : _Budget or None
+        Refusal rule.
+
+    Returns
+    -------
+    ndarray of shape (P, r)
+        One generic gate per region (the one with the largest normalised margin).
+    """
+    normals = _merge_parallel(coords, budget)
+    q, rank = normals.shape
+    if budget is not None:
+        budget.check(q, rank)
+
+    directions, on_ray, complements = _rays(normals)
+    candidates = []
+
+    # Simple rays (exactly r-1 hyperplanes through them, the generic case): the sub-arrangement
+    # is simplicial, its regions are all sign vectors s, with gates delta = pinv(N_Z) s.
+    simple = np.flatnonzero(on_ray.sum(axis=0) == rank - 1)
+    sign_vectors = np.array(list(itertools.product((1.0, -1.0), repeat=rank - 1))).T
+    rays_per_batch = max(1, 2**22 // (q * sign_vectors.shape[1]))
+    for start in range(0, simple.size, rays_per_batch):
+        rays = simple[start:start + rays_per_batch]
+        members = np.nonzero(on_ray[:, rays].T)[1].reshape(rays.size, rank - 1)
+        sub = normals[members] @ complements[rays]  # (B, r-1, r-1)
+        deltas = complements[rays] @ np.linalg.solve(sub, sign_vectors)  # (B, r, K)
+        candidates.append(_perturbed_gates(
+            normals, directions[rays], on_ray[:, rays], np.swapaxes(deltas, 1, 2)))
+
+    # Other rays: enumerate the sub-arrangement in h0^perp recursively.
+    for ray in np.flatnonzero(on_ray.sum(axis=0) != rank - 1):
+        sub_gates, _ = _regions(normals[on_ray[:, ray]] @ complements[ray])
+        deltas = sub_gates @ complements[ray].T  # (K, r)
+        candidates.append(_perturbed_gates(
+            normals, directions[ray][None], on_ray[:, [ray]], deltas[None]))
+
+    gates = np.concatenate(candidates, axis=0)
+    gates /= np.linalg.norm(gates, axis=1, keepdims=True)
+
+    # One gate per sign pattern: the one farthest from every hyperplane.
+    values = normals @ gates.T
+    margin = np.min(np.abs(values), axis=0)
+    by_margin = np.argsort(-margin, kind="stable")
+    first = _first_unique_columns((values > 0)[:, by_margin])
+    return gates[by_margin[first]]
+
+
+# --------------------------------------------------------------------------------------------
+# Sampling
+# --------------------------------------------------------------------------------------------
+
+
+def sample_patterns(X, n_patterns, *, fit_intercept=False, random_state=None) -> Arrangement:
+    """Distinct activation patterns of Gaussian gates (THEORY.md section B, sampling).
+
+    Draws :math:`g_1,\\dots,g_N\\sim\\mathcal N(0,I)` (``N = n_patterns``), forms
+    :math:`\\mathbb 1[\\tilde Xg_j\\ge0]`, keeps the first gate of each distinct mask and drops the
+    trivial pattern (no non-zero row active). A region is hit with probability equal to its
+    normalised solid angle, so small regions may be missed: the result is never exhaustive.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Data (finite).
+    n_patterns : int
+        Number :math:`N\\ge1` of gates drawn (the number of distinct patterns returned is at most
+        this).
+    fit_intercept : bool, default=False
+        Use :math:`\\tilde X=[X,\\mathbf 1]` (gates then have ``n_features + 1`` rows).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the gates; a fixed int gives the same arrangement every time.
+
+    Returns
+    -------
+    Arrangement
+        Patterns in order of first appearance, with their (unnormalised) Gaussian gates,
+        ``exhaustive=False``. If all rows of :math:`\\tilde X` are zero, the single all-True
+        pattern is kept; otherwise the result can be empty if every gate gave the trivial pattern.
+
+    Raises
+    ------
+    TypeError
+        If ``n_patterns`` is not an integer.
+    ValueError
+        If ``n_patterns < 1`` or ``X`` is invalid.
+    """
+    X = _check_X(X)
+    n_patterns = _check_int(n_patterns, "n_patterns", min_val=1)
+    rng = check_random_state(random_state)
+    Xa = add_intercept(X) if fit_intercept else X
+    n, n_gate_features = Xa.shape
+    nonzero = np.linalg.norm(Xa, axis=1) > 0
+
+    chunk = max(1, min(n_patterns, 2**22 // max(n, 1)))
+    seen = set()
+    kept_masks, kept_gates = [], []
+    for start in range(0, n_patterns, chunk):
+        size = min(chunk, n_patterns - start)
+        # Drawn as (size, D) so the stream equals one (n_patterns, D) draw for any chunking.
+        gates = rng.standard_normal((size, n_gate_features))
+        masks = Xa @ gates.T >= 0
+        masks[~nonzero] = True
+        for j in _first_unique_columns(masks):
+            key = np.packbits(masks[:, j]).tobytes()
+            if key not in seen:
+                seen.add(key)
+                kept_masks.append(masks[:, j])
+                kept_gates.append(gates[j])
+    masks = np.column_stack(kept_masks)
+    gates = np.column_stack(kept_gates)
+
+    if nonzero.any():
+        nontrivial = masks[nonzero].any(axis=0)
+        masks, gates = masks[:, nontrivial], gates[:, nontrivial]
+    return Arrangement(masks, gates, exhaustive=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation and utilities
+# --------------------------------------------------------------------------------------------
+
+
+def _check_X(X):
+    return check_array(X, dtype=np.float64, input_name="X", **{_FINITE_KWARG: True})
+
+
+def _check_int(value, name, min_val):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}.")
+    value = int(value)
+    if value < min_val:
+        raise ValueError(f"{name} must be an integer >= {min_val}, got {value}.")
+    return value
+
+
+def _first_unique_columns(masks):
+    """Indices (increasing) of the first occurrence of each distinct column of a bool matrix."""
+    if masks.shape[1] == 0:
+        return np.zeros(0, dtype=np.intp)
+    keys = np.ascontiguousarray(np.packbits(masks, axis=0).T)
+    keys = keys.view(np.dtype((np.void, keys.shape[1]))).ravel()
+    _, first = np.unique(keys, return_index=True)
+    return np.sort(first)

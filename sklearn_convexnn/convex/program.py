@@ -1,0 +1,316 @@
+r"""The convex program of a two-layer ReLU network (THEORY.md §C).
+
+ReLU program (cone-constrained group lasso):
+
+.. math:: (\mathrm C)\quad \min_{u_i,v_i\in\mathcal K_i}\;L\Big(\sum_{i=1}^P D_iX(u_i-v_i)\Big)
+          +\beta\sum_{i=1}^P\big(\|u_i\|+\|v_i\|\big),\qquad
+          \mathcal K_i=\{u:(2D_i-I)Xu\ge0\}.
+
+Gated ReLU program (no cones, one block per gate):
+
+.. math:: (\mathrm{CG})\quad \min_{u_i}\;L\Big(\sum_i D_iXu_i\Big)+\beta\sum_i\|u_i\|.
+
+``X`` is used as given: append the column of ones yourself for a bias
+(:func:`sklearn_convexnn.arrangements.add_intercept`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array
+
+from ..arrangements import Arrangement
+from ..losses import check_targets_for_loss, get_loss
+from ..network import GatedReLUNetwork, ReLUNetwork, check_beta
+from .dual import dual_lower_bound, max_dual_violation
+
+__all__ = ["ConvexProgram", "ConvexSolution", "SolverError", "SolverResult", "ACTIVATIONS"]
+
+ACTIVATIONS = ("relu", "gated")
+
+
+class SolverError(RuntimeError):
+    """A solver failed or reported the problem infeasible; no solution is returned."""
+
+
+@dataclass(frozen=True)
+class SolverResult:
+    """What a solver backend returns: the blocks and how it stopped.
+
+    Attributes
+    ----------
+    u, v : ndarray of shape (P, d)
+        Blocks :math:`u_i, v_i` (``v`` is zero for the gated program).
+    status : {"optimal", "inaccurate", "max_iter"}
+    n_iter : int
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    status: str
+    n_iter: int
+
+
+@dataclass(frozen=True)
+class ConvexSolution:
+    r"""A point of the convex program with its certificate.
+
+    Attributes
+    ----------
+    u, v : ndarray of shape (P, d)
+        Per-pattern blocks; ``v`` is zero for the gated program.
+    objective : float
+        :math:`L(\hat y)+\beta\sum_i(\|u_i\|+\|v_i\|)`.
+    prediction : ndarray of shape (n,)
+        :math:`\hat y=\sum_iD_iX(u_i-v_i)`.
+    dual : ndarray of shape (n,)
+        :math:`\nu=-\nabla L(\hat y)`, recomputed from the primal point (never a solver multiplier).
+    dual_violation : float
+        :math:`V(\nu)` over the program's patterns.
+    lower_bound : float
+        :math:`-L^*(-\nu/\max(1,V/\beta))`, a certified lower bound on the program's optimum.
+    duality_gap : float
+        ``objective - lower_bound`` (>= 0 up to rounding).
+    cone_violation : float
+        :math:`\max_i\max(0,-(2D_i-I)Xu_i,-(2D_i-I)Xv_i)` (0 for gated).
+    status, n_iter, solver
+        How the backend stopped, its iteration count, and its name.
+    beta, activation, loss, arrangement
+        The program solved.
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    objective: float
+    prediction: np.ndarray
+    dual: np.ndarray
+    dual_violation: float
+    lower_bound: float
+    duality_gap: float
+    cone_violation: float
+    status: str
+    n_iter: int
+    solver: str
+    beta: float
+    activation: str
+    loss: str
+    arrangement: Arrangement = field(repr=False)
+
+    @property
+    def relative_gap(self):
+        """``duality_gap / max(1, |objective|)``."""
+        return self.duality_gap / max(1.0, abs(self.objective))
+
+    def block_norms(self):
+        r"""Return :math:`(\|u_i\|, \|v_i\|)`, two arrays of shape (P,)."""
+        return np.linalg.norm(self.u, axis=1), np.linalg.norm(self.v, axis=1)
+
+    def to_network(self, *, drop_below=0.0):
+        r"""Recover the network (THEORY §C): one neuron per non-zero block.
+
+        For :math:`u_i\ne0`: :math:`w=u_i/\sqrt{\|u_i\|}`, :math:`\alpha=+\sqrt{\|u_i\|}`; for
+        :math:`v_i\ne0` the same with :math:`\alpha=-\sqrt{\|v_i\|}`. Then
+        :math:`(Xw)_+\alpha=\pm D_iXu_i` and :math:`\tfrac12(\|w\|^2+\alpha^2)=\|u_i\|`, so the
+        network's objective equals this solution's objective.
+
+        Parameters
+        ----------
+        drop_below : float, default=0
+            Blocks with norm at most ``drop_below`` times the largest block norm are dropped
+            (solver noise); with 0 only exact zeros are dropped.
+
+        Returns
+        -------
+        ReLUNetwork or GatedReLUNetwork
+            Acting on ``X`` as given to the program (no separate bias).
+        """
+        norm_u, norm_v = self.block_norms()
+        largest = max(norm_u.max(initial=0.0), norm_v.max(initial=0.0))
+        threshold = drop_below * largest
+        keep_u, keep_v = norm_u > threshold, norm_v > threshold
+        blocks = np.vstack([self.u[keep_u], self.v[keep_v]])
+        norms = np.concatenate([norm_u[keep_u], norm_v[keep_v]])
+        scale = np.sqrt(norms)
+        hidden = blocks / scale[:, None] if len(norms) else blocks
+        output = np.concatenate([scale[: keep_u.sum()], -scale[keep_u.sum():]])
+        if self.activation == "gated":
+            gates = self.arrangement.gates.T[keep_u]
+            return GatedReLUNetwork(gates, hidden, output)
+        return ReLUNetwork(hidden, output)
+
+
+class ConvexProgram:
+    r"""The convex program (C) or (CG) of THEORY §C for data, targets, :math:`\beta` and patterns.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, d)
+        Used as given (append a ones column yourself for a bias).
+    y : array-like of shape (n,)
+        Targets (``±1`` labels for the logistic loss).
+    beta : float > 0
+        Weight decay :math:`\beta`.
+    arrangement : Arrangement
+        The patterns :math:`D_1,\dots,D_P` (from ``enumerate_patterns`` or ``sample_patterns``).
+    activation : {"relu", "gated"}
+    loss : {"squared", "logistic"}
+    """
+
+    def __init__(self, X, y, beta, arrangement, activation="relu", loss="squared"):
+        self.X = check_array(X, dtype=np.float64, input_name="X")
+        y = np.asarray(y)
+        if y.ndim != 1:
+            raise ValueError(f"y must be one-dimensional, got shape {y.shape}.")
+        self.y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
+        if self.y.shape[0] != self.X.shape[0]:
+            raise ValueError(f"X has {self.X.shape[0]} samples but y has {self.y.shape[0]}.")
+        self.beta = check_beta(beta)
+        if not isinstance(arrangement, Arrangement):
+            raise TypeError(f"arrangement must be an Arrangement, got {type(arrangement).__name__}.")
+        if arrangement.masks.shape[0] != self.X.shape[0]:
+            raise ValueError(
+                f"arrangement has patterns of {arrangement.masks.shape[0]} samples but X has {self.X.shape[0]}."
+            )
+        self.arrangement = arrangement
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
+        self.activation = activation
+        self.loss = check_targets_for_loss(self.y, loss).name
+        self._cache = {}
+
+    # ------------------------------------------------------------------ data
+    @property
+    def masks(self):
+        """Boolean (n, P) pattern matrix."""
+        return self.arrangement.masks
+
+    @property
+    def n_patterns(self):
+        """Number of patterns :math:`P`."""
+        return self.arrangement.n_patterns
+
+    @property
+    def shape(self):
+        """``(n, d, P)``."""
+        return self.X.shape[0], self.X.shape[1], self.n_patterns
+
+    def with_beta(self, beta):
+        """The same program with another :math:`\\beta`, sharing compiled solver state."""
+        program = object.__new__(ConvexProgram)
+        program.__dict__.update(self.__dict__)
+        program.beta = check_beta(beta)
+        return program
+
+    # ------------------------------------------------------------ evaluation
+    def prediction(self, u, v=None):
+        r"""Return :math:`\hat y=\sum_iD_iX(u_i-v_i)` for blocks of shape (P, d)."""
+        blocks = u if v is None else u - v
+        return np.einsum("np,np->n", self.masks, self.X @ blocks.T)
+
+    def objective_of(self, u, v=None):
+        r"""Return :math:`L(\hat y)+\beta\sum_i(\|u_i\|+\|v_i\|)`."""
+        penalty = np.linalg.norm(u, axis=1).sum()
+        if v is not None:
+            penalty += np.linalg.norm(v, axis=1).sum()
+        return get_loss(self.loss).value(self.prediction(u, v), self.y) + self.beta * float(penalty)
+
+    def objective(self, solution):
+        """The objective of a :class:`ConvexSolution` (or of a pair of blocks ``(u, v)``)."""
+        if isinstance(solution, ConvexSolution):
+            return self.objective_of(solution.u, solution.v)
+        u, v = solution
+        return self.objective_of(u, v)
+
+    def cone_violation(self, u, v):
+        r"""Return :math:`\max(0,\max_{i,k}-[(2D_i-I)X u_i]_k,\ldots v_i\ldots)`; 0 for gated."""
+        if self.activation == "gated":
+            return 0.0
+        signs = np.where(self.masks, 1.0, -1.0)
+        worst = min((signs * (self.X @ u.T)).min(initial=0.0), (signs * (self.X @ v.T)).min(initial=0.0))
+        return float(max(0.0, -worst))
+
+    def max_violation(self, solution):
+        """Largest cone-constraint violation of a :class:`ConvexSolution` (0 for gated)."""
+        return self.cone_violation(solution.u, solution.v)
+
+    def solution(self, u, v=None, *, status="optimal", n_iter=0, solver="given"):
+        """Build a :class:`ConvexSolution` for blocks, with the dual, bound and gap computed here.
+
+        The dual is :math:`\\nu=-\\nabla L(\\hat y)`; the bound is that of THEORY §F step 3, so the
+        gap does not depend on what the solver reports.
+        """
+        u = np.asarray(u, dtype=float)
+        v = np.zeros_like(u) if v is None else np.asarray(v, dtype=float)
+        expected = (self.n_patterns, self.X.shape[1])
+        if u.shape != expected or v.shape != expected:
+            raise ValueError(f"blocks must have shape {expected}, got {u.shape} and {v.shape}.")
+        loss = get_loss(self.loss)
+        prediction = self.prediction(u, v)
+        objective = self.objective_of(u, v)
+        nu = loss.negative_gradient(prediction, self.y)
+        violation = max_dual_violation(nu, self.X, self.masks, self.activation)[0]
+        lower = dual_lower_bound(nu, self.y, self.beta, violation, self.loss)
+        return ConvexSolution(
+            u=u, v=v, objective=objective, prediction=prediction, dual=nu,
+            dual_violation=violation, lower_bound=lower, duality_gap=objective - lower,
+            cone_violation=self.cone_violation(u, v), status=status, n_iter=int(n_iter),
+            solver=solver, beta=self.beta, activation=self.activation, loss=self.loss,
+            arrangement=self.arrangement,
+        )
+
+    # ---------------------------------------------------------------- solve
+    def solve(self, solver="auto", *, tol=1e-8, max_iter=None, warm_start=None, verbose=False, **options):
+        """Solve the program.
+
+        Parameters
+        ----------
+        solver : str, default="auto"
+            ``"cvxpy"`` (Clarabel, the exact reference), a native solver name from
+            :data:`sklearn_convexnn.convex.solvers.SOLVERS`, or ``"auto"``.
+        tol : float
+            Target tolerance of the backend.
+        max_iter : int or None
+            Iteration cap of the backend.
+        warm_start : ConvexSolution or None
+            A previous solution on the same patterns (used by backends that can).
+        verbose : bool
+        **options
+            Passed to the backend.
+
+        Returns
+        -------
+        ConvexSolution
+
+        Warns
+        -----
+        ConvergenceWarning
+            If the backend stopped before its tolerance was met.
+
+        Raises
+        ------
+        SolverError
+            If the backend failed or reported the problem infeasible.
+        """
+        from .solvers import resolve_solver
+
+        name, backend = resolve_solver(solver, self)
+        if not (isinstance(tol, (int, float)) and tol > 0):
+            raise ValueError(f"tol must be a positive number, got {tol!r}.")
+        if max_iter is not None and (not isinstance(max_iter, (int, np.integer)) or max_iter < 1):
+            raise ValueError(f"max_iter must be a positive integer or None, got {max_iter!r}.")
+        result = backend(self, tol=tol, max_iter=max_iter, warm_start=warm_start, verbose=verbose, **options)
+        if not (np.all(np.isfinite(result.u)) and np.all(np.isfinite(result.v))):
+            raise SolverError(f"solver {name!r} returned non-finite blocks (status {result.status!r}).")
+        solution = self.solution(result.u, result.v, status=result.status, n_iter=result.n_iter, solver=name)
+        if result.status != "optimal":
+            warnings.warn(
+                f"solver {name!r} stopped with status {result.status!r} after {result.n_iter} iterations; "
+                f"relative duality gap {solution.relative_gap:.2e}.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return solution

@@ -1,0 +1,391 @@
+r"""scikit-learn estimators that train a two-layer ReLU network to its global optimum.
+
+They validate, build the convex program (THEORY.md §C) and solve it; the numerical work lives in
+:mod:`sklearn_convexnn.convex`. The network minimizes
+
+.. math:: L(f_\theta(X),y)+\frac\beta2\sum_j\big(\|w_j\|^2+b_j^2+\alpha_j^2\big),
+
+with a sum (not a mean) over samples and the first-layer bias penalized like a weight
+(``fit_intercept=True`` appends a column of ones). With ``patterns="exact"`` (or ``"auto"`` on small
+data) every activation pattern is used and the fitted network is a certified global minimum; with
+sampled patterns it is the optimum of the sub-sampled program (an upper bound).
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .arrangements import Arrangement, add_intercept, count_patterns_bound, enumerate_patterns, sample_patterns
+from .convex.program import ACTIVATIONS, ConvexProgram
+from .convex.solvers import SOLVERS
+from .losses import LOSSES
+from .network import GatedReLUNetwork, ReLUNetwork, check_beta
+
+__all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
+
+#: ``patterns="auto"`` enumerates exactly when the pattern-count bound is at most this.
+AUTO_EXACT_LIMIT = 1000
+PATTERN_CHOICES = ("auto", "exact", "sample")
+#: blocks below this fraction of the largest block norm are solver noise, not neurons
+DROP_BELOW = 1e-6
+
+
+@dataclass(frozen=True)
+class _Fit:
+    network: object
+    objective: float
+    duality_gap: float
+    dual: np.ndarray
+    n_iter: int
+    status: str
+    solver: str
+
+
+def _check_params(estimator):
+    """Validate the constructor arguments; errors name the argument."""
+    beta = check_beta(estimator.beta)
+    if estimator.activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {estimator.activation!r}.")
+    if not (isinstance(estimator.patterns, Arrangement) or estimator.patterns in PATTERN_CHOICES):
+        raise ValueError(f"patterns must be one of {PATTERN_CHOICES} or an Arrangement, got {estimator.patterns!r}.")
+    if isinstance(estimator.n_patterns, bool) or not isinstance(estimator.n_patterns, numbers.Integral):
+        raise TypeError(f"n_patterns must be an integer, got {type(estimator.n_patterns).__name__}.")
+    if estimator.n_patterns < 1:
+        raise ValueError(f"n_patterns must be >= 1, got {estimator.n_patterns}.")
+    if not isinstance(estimator.fit_intercept, (bool, np.bool_)):
+        raise TypeError(f"fit_intercept must be a bool, got {type(estimator.fit_intercept).__name__}.")
+    if estimator.solver != "auto" and estimator.solver not in SOLVERS:
+        raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}, got {estimator.solver!r}.")
+    if isinstance(estimator.tol, bool) or not isinstance(estimator.tol, numbers.Real) or not estimator.tol > 0:
+        raise ValueError(f"tol must be a positive number, got {estimator.tol!r}.")
+    max_iter = estimator.max_iter
+    if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1):
+        raise ValueError(f"max_iter must be a positive integer or None, got {max_iter!r}.")
+    return beta
+
+
+def _arrangement(X_aug, patterns, n_patterns, rng):
+    """The patterns to use: exact when asked (or small enough for ``"auto"``), else sampled."""
+    if isinstance(patterns, Arrangement):
+        if patterns.masks.shape[0] != X_aug.shape[0]:
+            raise ValueError(
+                f"patterns is an Arrangement of {patterns.masks.shape[0]} samples but X has {X_aug.shape[0]}."
+            )
+        return patterns
+    if patterns == "auto":
+        rank = np.linalg.matrix_rank(X_aug)
+        patterns = "exact" if count_patterns_bound(X_aug.shape[0], rank) <= AUTO_EXACT_LIMIT else "sample"
+    if patterns == "exact":
+        return enumerate_patterns(X_aug)
+    return sample_patterns(X_aug, n_patterns, random_state=rng)
+
+
+def _fit_network(estimator, X, y, beta, loss, arrangement):
+    """Solve the convex program for one target vector and recover the network."""
+    X_aug = add_intercept(X) if estimator.fit_intercept else X
+    program = ConvexProgram(X_aug, y, beta, arrangement, activation=estimator.activation, loss=loss)
+    solution = program.solve(estimator.solver, tol=estimator.tol, max_iter=estimator.max_iter, verbose=estimator.verbose > 1)
+    network = solution.to_network(drop_below=DROP_BELOW)
+    if isinstance(network, ReLUNetwork):
+        network = ReLUNetwork.from_augmented(network.hidden_weights, network.output_weights, estimator.fit_intercept)
+        network = network.merged()
+        objective = network.objective(X, y, beta, loss)
+    else:
+        objective = network.objective(X_aug, y, beta, loss)
+    return _Fit(network, objective, solution.duality_gap, solution.dual, solution.n_iter, solution.status, solution.solver)
+
+
+def _patterns_for(estimator, X):
+    """The arrangement of ``X`` (with the ones column when ``fit_intercept``)."""
+    X_aug = add_intercept(X) if estimator.fit_intercept else X
+    rng = check_random_state(estimator.random_state)
+    return _arrangement(X_aug, estimator.patterns, estimator.n_patterns, rng)
+
+
+def _decision(estimator, X):
+    """Network output on validated ``X`` (the gated network acts on ``[X, 1]``)."""
+    network = estimator.network_
+    if isinstance(network, GatedReLUNetwork):
+        return network.predict(add_intercept(X) if estimator.fit_intercept else X)
+    return network.predict(X)
+
+
+def _store(estimator, fits, arrangement):
+    """Set the fitted attributes from one fit per output."""
+    if len(fits) == 1:
+        estimator.network_ = fits[0].network
+        estimator.dual_ = fits[0].dual
+    else:  # one-vs-rest: one network whose neuron j feeds only its own class
+        networks = [fit.network for fit in fits]
+        widths = [net.width for net in networks]
+        output = np.zeros((sum(widths), len(fits)))
+        start = 0
+        for k, (width, net) in enumerate(zip(widths, networks)):
+            output[start:start + width, k] = net.output_weights
+            start += width
+        hidden = np.vstack([net.augmented_weights for net in networks])
+        estimator.network_ = ReLUNetwork.from_augmented(hidden, output, estimator.fit_intercept)
+        estimator.dual_ = np.column_stack([fit.dual for fit in fits])
+    estimator.n_neurons_ = estimator.network_.width
+    estimator.objective_ = float(sum(fit.objective for fit in fits))
+    estimator.duality_gap_ = float(sum(fit.duality_gap for fit in fits))
+    estimator.n_iter_ = int(max(fit.n_iter for fit in fits))
+    estimator.solver_status_ = fits[0].status if len({f.status for f in fits}) == 1 else [f.status for f in fits]
+    estimator.solver_ = fits[0].solver
+    estimator.arrangement_ = arrangement
+
+
+class ConvexReLURegressor(RegressorMixin, BaseEstimator):
+    r"""Two-layer ReLU regression network trained to its global optimum by a convex program.
+
+    Minimizes :math:`\tfrac12\|f_\theta(X)-y\|^2+\frac\beta2\sum_j(\|w_j\|^2+b_j^2+\alpha_j^2)`
+    over networks of any width by solving the ReLU program (C) of THEORY.md §C (or the gated
+    program with ``activation="gated"``) and recovering the network from its solution.
+
+    Parameters
+    ----------
+    beta : float, default=1.0
+        Weight decay :math:`\beta` (the loss is a sum over samples, so :math:`\beta` scales with n).
+    activation : {"relu", "gated"}, default="relu"
+        ``"relu"``: the exact cone-constrained program; ``"gated"``: the gated ReLU program.
+    patterns : {"auto", "exact", "sample"} or Arrangement, default="auto"
+        ``"exact"`` enumerates every activation pattern (global optimum, certified);
+        ``"sample"`` draws ``n_patterns`` Gaussian gates; ``"auto"`` is exact when at most
+        1000 patterns can exist, sampled otherwise.
+    n_patterns : int, default=100
+        Number of gates drawn when sampling.
+    fit_intercept : bool, default=True
+        Append a column of ones, i.e. a first-layer bias penalized like a weight.
+    solver : str, default="auto"
+        Backend of :meth:`ConvexProgram.solve`.
+    tol : float, default=1e-8
+        Solver tolerance.
+    max_iter : int or None, default=None
+        Solver iteration cap (the backend's default when None).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the pattern sampling.
+    verbose : int, default=0
+        Verbosity (2 and more: the solver's own output).
+
+    Attributes
+    ----------
+    network_ : ReLUNetwork
+        The fitted network (``GatedReLUNetwork`` for ``activation="gated"``).
+    n_neurons_ : int
+        Its width (number of non-zero blocks of the convex solution).
+    arrangement_ : Arrangement
+        The patterns used; ``arrangement_.exhaustive`` says whether the optimum is global.
+    objective_ : float
+        The network's objective on the training data.
+    duality_gap_ : float
+        Certified gap of the convex solution over ``arrangement_``.
+    dual_ : ndarray of shape (n_samples,)
+        :math:`\nu=-\nabla L(\hat y)`, the residual.
+    n_iter_ : int
+        Solver iterations.
+    solver_status_ : str
+        How the solver stopped.
+    n_features_in_ : int
+    feature_names_in_ : ndarray
+        Defined when X has feature names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexnn import ConvexReLURegressor
+    >>> X = np.linspace(-1, 1, 12).reshape(-1, 1)
+    >>> model = ConvexReLURegressor(beta=1e-2).fit(X, np.abs(X).ravel())
+    >>> bool(model.arrangement_.exhaustive)
+    True
+    """
+
+    def __init__(self, beta=1.0, activation="relu", patterns="auto", n_patterns=100, fit_intercept=True,
+                 solver="auto", tol=1e-8, max_iter=None, random_state=None, verbose=0):
+        self.beta = beta
+        self.activation = activation
+        self.patterns = patterns
+        self.n_patterns = n_patterns
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y):
+        """Fit the globally optimal network (over the patterns used) to ``X``, ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        beta = _check_params(self)
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        arrangement = _patterns_for(self, X)
+        fit = _fit_network(self, X, y.astype(np.float64), beta, "squared", arrangement)
+        _store(self, [fit], arrangement)
+        return self
+
+    def predict(self, X):
+        """Predict with the fitted network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return _decision(self, X)
+
+
+class ConvexReLUClassifier(ClassifierMixin, BaseEstimator):
+    r"""Two-layer ReLU classifier trained to its global optimum by a convex program.
+
+    Binary labels of any type are mapped to :math:`\pm1`; the network minimizes the squared
+    loss on those targets (``loss="squared"``) or the logistic loss (``loss="logistic"``, with
+    :meth:`predict_proba`), plus :math:`\frac\beta2\sum_j(\|w_j\|^2+b_j^2+\alpha_j^2)`. More than
+    two classes are handled one-vs-rest: one network per class, stored together in ``network_``
+    whose neuron :math:`j` feeds only the output of its class.
+
+    Parameters
+    ----------
+    beta, activation, patterns, n_patterns, fit_intercept, solver, tol, max_iter, random_state, verbose
+        As for :class:`ConvexReLURegressor`.
+    loss : {"squared", "logistic"}, default="squared"
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels.
+    network_, n_neurons_, arrangement_, objective_, duality_gap_, dual_, n_iter_, solver_status_
+        As for :class:`ConvexReLURegressor`; for several classes, ``objective_`` and
+        ``duality_gap_`` are sums over the one-vs-rest problems and ``dual_`` has one column per class.
+    n_features_in_ : int
+    feature_names_in_ : ndarray
+        Defined when X has feature names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_convexnn import ConvexReLUClassifier
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> ConvexReLUClassifier(beta=0.1).fit(X, ["no", "no", "yes", "yes"]).predict([[3.0]])
+    array(['yes'], dtype='<U3')
+    """
+
+    def __init__(self, beta=1.0, activation="relu", patterns="auto", n_patterns=100, fit_intercept=True,
+                 solver="auto", tol=1e-8, max_iter=None, random_state=None, verbose=0, loss="squared"):
+        self.beta = beta
+        self.activation = activation
+        self.patterns = patterns
+        self.n_patterns = n_patterns
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.verbose = verbose
+        self.loss = loss
+
+    def fit(self, X, y):
+        """Fit one network (binary) or one per class (one-vs-rest).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels of any type.
+
+        Returns
+        -------
+        self
+        """
+        beta = _check_params(self)
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {self.loss!r}.")
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        codes = encoder.transform(y)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y must contain at least 2 classes; got 1 class ({self.classes_[0]!r}).")
+        arrangement = _patterns_for(self, X)
+        columns = [1] if len(self.classes_) == 2 else range(len(self.classes_))
+        fits = [
+            _fit_network(self, X, np.where(codes == k, 1.0, -1.0), beta, self.loss, arrangement)
+            for k in columns
+        ]
+        _store(self, fits, arrangement)
+        return self
+
+    def decision_function(self, X):
+        """Network output: shape (n_samples,) for two classes, (n_samples, n_classes) otherwise.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return _decision(self, X)
+
+    def predict(self, X):
+        """Predict class labels (the sign of the output, or its argmax for several classes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def _is_logistic(self):
+        return self.loss == "logistic"
+
+    @available_if(_is_logistic)
+    def predict_proba(self, X):
+        r"""Class probabilities :math:`\sigma(f(x))` (binary) or normalized one-vs-rest sigmoids.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        from scipy.special import expit
+
+        scores = expit(self.decision_function(X))
+        if scores.ndim == 1:
+            return np.column_stack([1.0 - scores, scores])
+        return scores / scores.sum(axis=1, keepdims=True)

@@ -1,0 +1,110 @@
+r"""Non-convex training of the same network with scikit-learn's MLPRegressor, on the same objective.
+
+:class:`~sklearn.neural_network.MLPRegressor` minimizes
+:math:`\frac1{2n}\|f-y\|^2+\frac{\alpha}{2n}\sum\|\text{coefs}\|^2` with *unpenalized* intercepts.
+To train exactly our objective :math:`F_m` (THEORY.md §A) we
+
+* append the column of ones to :math:`X` so the first-layer bias is a penalized weight,
+* keep both intercepts at zero (initialised at zero, zero gradient), and
+* use ``alpha = beta`` with L-BFGS (full batch: :math:`F = n\times` MLP loss), or
+  ``alpha = beta * batch_size / n`` with Adam (the penalty is applied per mini-batch).
+
+The result is read back as a :class:`ReLUNetwork` and judged with *our* objective function.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPRegressor
+
+from .arrangements import add_intercept
+from .network import ReLUNetwork, check_beta
+
+__all__ = ["PinnedInterceptMLPRegressor", "NonconvexFit", "fit_mlp"]
+
+
+class PinnedInterceptMLPRegressor(MLPRegressor):
+    """An MLPRegressor whose intercepts stay exactly zero (benchmark and teaching helper).
+
+    Only two training hooks change: intercepts start at zero and receive zero gradient, so every
+    solver leaves them at zero. Everything else is MLPRegressor's.
+    """
+
+    def _init_coef(self, fan_in, fan_out, dtype):
+        coef, intercept = super()._init_coef(fan_in, fan_out, dtype)
+        return coef, np.zeros_like(intercept)
+
+    def _compute_loss_grad(self, layer, sw_sum, activations, deltas, coef_grads, intercept_grads):
+        super()._compute_loss_grad(layer, sw_sum, activations, deltas, coef_grads, intercept_grads)
+        intercept_grads[layer] = np.zeros_like(intercept_grads[layer])
+
+
+@dataclass(frozen=True)
+class NonconvexFit:
+    """A network trained by MLPRegressor on our objective.
+
+    Attributes
+    ----------
+    network : ReLUNetwork
+    objective : float
+        :math:`F_m` of ``network``, by :meth:`ReLUNetwork.objective`.
+    n_iter : int
+    converged : bool
+        False when MLPRegressor warned that it stopped at ``max_iter``.
+    """
+
+    network: ReLUNetwork
+    objective: float
+    n_iter: int
+    converged: bool
+
+
+def fit_mlp(X, y, beta, width, *, fit_intercept=True, solver="lbfgs", random_state=None, max_iter=5000,
+            tol=1e-12, batch_size=32):
+    r"""Train a width-``width`` ReLU network on :math:`F_m` with MLPRegressor.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    y : ndarray of shape (n,)
+    beta : float
+        Weight decay :math:`\beta` of :math:`F_m`.
+    width : int
+        Number of hidden neurons :math:`m`.
+    fit_intercept : bool, default=True
+        Penalized first-layer bias (ones column).
+    solver : {"lbfgs", "adam"}, default="lbfgs"
+    random_state : int or None
+        MLPRegressor's initialisation seed.
+    max_iter, tol, batch_size
+        Passed to MLPRegressor (``max_fun`` is raised with ``max_iter``).
+
+    Returns
+    -------
+    NonconvexFit
+    """
+    beta = check_beta(beta)
+    if solver not in ("lbfgs", "adam"):
+        raise ValueError(f"solver must be 'lbfgs' or 'adam', got {solver!r}.")
+    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
+        raise ValueError(f"width must be a positive integer, got {width!r}.")
+    X = np.asarray(X, dtype=float)
+    X_aug = add_intercept(X) if fit_intercept else X
+    n = X.shape[0]
+    alpha = beta if solver == "lbfgs" else beta * min(batch_size, n) / n
+    mlp = PinnedInterceptMLPRegressor(
+        hidden_layer_sizes=(int(width),), activation="relu", solver=solver, alpha=alpha,
+        max_iter=max_iter, max_fun=10 * max_iter, tol=tol, batch_size=min(batch_size, n),
+        random_state=random_state, n_iter_no_change=50,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        mlp.fit(X_aug, np.asarray(y, dtype=float))
+    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    read = ReLUNetwork.from_mlp(mlp)
+    network = ReLUNetwork.from_augmented(read.hidden_weights, read.output_weights, fit_intercept)
+    return NonconvexFit(network, network.objective(X, y, beta), int(mlp.n_iter_), converged)
