@@ -277,7 +277,9 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
       :math:`r-1` arrangement in :math:`h_0^\\perp`, enumerated recursively. Each of its gates
       :math:`\\delta` gives :math:`g=\\sigma h_0+\\varepsilon\\delta` with
       :math:`\\varepsilon=\\tfrac12\\min_{k\\notin Z}|x_k^\\top h_0|/\\max_{k\\notin Z}|x_k^\\top\\delta|`,
-      small enough that no row outside :math:`Z` changes sign.
+      small enough that no row outside :math:`Z` changes sign. A region is met once near each of
+      its extreme rays; the gate returned is the normalised sum of those gates, which lies in the
+      same (convex) region and is better centred.
 
     Zero rows are excluded from the geometry (their mask entry is always True), and duplicate or
     parallel rows share one hyperplane.
@@ -301,12 +303,14 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
 
     Raises
     ------
+    TypeError
+        If ``max_patterns`` is not an integer.
     ValueError
-        If ``X`` is invalid, ``max_patterns`` is not a positive integer, or the bound on the
-        number of patterns exceeds ``max_patterns`` (use :func:`sample_patterns` then).
+        If ``X`` is invalid, ``max_patterns < 1``, or the bound on the number of patterns exceeds
+        ``max_patterns`` (use :func:`sample_patterns` then).
     RuntimeError
-        If a computed gate does not reproduce its pattern with a positive margin (numerically
-        degenerate data).
+        If a gate comes within normalised margin :math:`10^{-12}` of a hyperplane, or the
+        patterns fail a consistency check (numerically degenerate data).
     """
     X = _check_X(X)
     max_patterns = _check_int(max_patterns, "max_patterns", min_val=1)
@@ -323,39 +327,42 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
     # Rows scaled to unit norm define the same hyperplanes; exact duplicates are merged here,
     # parallel ones inside the recursion.
     unit_rows = Xa[nonzero] / row_norms[nonzero, None]
-    hyperplanes, row_to_hyperplane = np.unique(unit_rows, axis=0, return_inverse=True)
-    row_to_hyperplane = np.ravel(row_to_hyperplane)
+    hyperplanes = np.unique(unit_rows, axis=0)
 
     budget = _Budget(max_patterns=max_patterns, n_samples=n)
-    gates, signs = _regions(hyperplanes, budget)  # (P, D), (n_hyperplanes, P)
-    gates = gates / np.linalg.norm(gates, axis=1, keepdims=True)
+    gates = _regions(hyperplanes, budget)  # (P, D)
+    gates /= np.linalg.norm(gates, axis=1, keepdims=True)
 
-    values = Xa @ gates.T  # (n, P)
-    masks = values >= 0
-    masks[~nonzero] = True
+    # Verification, in chunks of gates to bound memory: every gate keeps a clearly positive
+    # normalised margin on every non-zero row, so its mask is not an accident of rounding.
+    n_regions = gates.shape[0]
+    rows = Xa[nonzero]
+    patterns = np.empty((n_regions, rows.shape[0]), dtype=bool)  # one row per pattern
+    chunk = max(1, 2**24 // n)
+    for start in range(0, n_regions, chunk):
+        values = gates[start:start + chunk] @ rows.T
+        margin = np.min(np.abs(values) / row_norms[nonzero])
+        if margin <= _MIN_MARGIN:
+            raise RuntimeError(
+                "Exact enumeration failed: a gate lies within relative distance "
+                f"{margin:.3g} of a hyperplane (numerically degenerate data). Use "
+                "sample_patterns(X, n_patterns=...) instead."
+            )
+        np.greater(values, 0, out=patterns[start:start + chunk])
 
-    # Verification: each gate reproduces the pattern predicted in row-space coordinates, with a
-    # clearly positive margin on every non-zero row.
-    predicted = signs[row_to_hyperplane]
-    if not np.array_equal(predicted, masks[nonzero]):
-        raise RuntimeError(
-            "Exact enumeration failed: a gate does not reproduce its pattern (numerically "
-            "degenerate data). Use sample_patterns(X, n_patterns=...) instead."
-        )
-    margins = np.min(np.abs(values[nonzero]) / row_norms[nonzero, None], axis=0)
-    if margins.size and margins.min() <= _MIN_MARGIN:
-        raise RuntimeError(
-            "Exact enumeration failed: a gate lies within relative distance "
-            f"{margins.min():.3g} of a hyperplane (numerically degenerate data). Use "
-            "sample_patterns(X, n_patterns=...) instead."
-        )
-
-    nontrivial = masks[nonzero].any(axis=0)
-    masks, gates = masks[:, nontrivial], gates[nontrivial]
-    if _first_unique_columns(masks).size != masks.shape[1]:
+    nontrivial = np.flatnonzero(patterns.any(axis=1))
+    keys = _column_keys(patterns[nontrivial].T)
+    order = nontrivial[np.argsort(keys, kind="stable")]  # lexicographic, row 0 first
+    if np.unique(keys).size != keys.size:
         raise RuntimeError("Exact enumeration failed: two gates produced the same pattern.")
-    order = np.lexsort(masks[::-1])
-    return Arrangement(masks[:, order], gates[order].T, exhaustive=True)
+    if order.size > count_patterns_bound(hyperplanes.shape[0], min(hyperplanes.shape)):
+        raise RuntimeError("Exact enumeration failed: more patterns than the region bound.")
+    if nonzero.all():
+        masks = patterns[order]
+    else:
+        masks = np.ones((order.size, n), dtype=bool)  # zero rows: x^T g = 0 >= 0
+        masks[:, nonzero] = patterns[order]
+    return Arrangement(masks.T, gates[order].T, exhaustive=True)
 
 
 class _Budget:
@@ -395,10 +402,8 @@ def _regions(rows, budget=None):
 
     Returns
     -------
-    gates : ndarray of shape (P, k)
+    ndarray of shape (P, k)
         One gate per region, in the coordinates of ``rows``, with no :math:`x_j^\\top g=0`.
-    signs : ndarray of bool, shape (m, P)
-        :math:`\\mathbb 1[x_j^\\top g>0]`.
     """
     unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
     _, singular, vt = np.linalg.svd(unit, full_matrices=False)
@@ -411,18 +416,12 @@ def _regions(rows, budget=None):
         if budget is not None:
             budget.check(1, 1)
         gates_rank = np.array([[1.0], [-1.0]])
-    elif rank == coords.shape[0] and budget is None:
-        # Independent normals (the common case at a ray of data in general position): the
-        # arrangement is simplicial and every sign vector s is a region, with gate C^{-1} s.
-        sign_vectors = np.array(list(itertools.product((1.0, -1.0), repeat=rank)))
-        gates_rank = np.linalg.solve(coords, sign_vectors.T).T
     elif rank == 2:
         gates_rank = _sweep(coords, budget)
     else:
         gates_rank = _ray_regions(coords, budget)
 
-    gates = gates_rank @ basis.T
-    return gates, (unit @ gates.T) > 0
+    return gates_rank @ basis.T
 
 
 def _sweep(coords, budget=None):
@@ -452,9 +451,10 @@ def _sweep(coords, budget=None):
         budget.check(n_lines, 2)
     # sign of x^T h(phi) flips at arg(x) +- pi/2; for a line angle a in [0, pi) these are
     # a + pi/2 and a + 3 pi/2 (mod 2 pi).
-    flips = np.sort(np.mod(np.concatenate([line_angles + np.pi / 2, line_angles + 1.5 * np.pi]),
-                           2 * np.pi))
-    midpoints = np.concatenate([(flips[:-1] + flips[1:]) / 2, [(flips[-1] + flips[0]) / 2 + np.pi]])
+    flips = np.concatenate([line_angles + np.pi / 2, line_angles + 1.5 * np.pi])
+    flips = np.sort(np.mod(flips, 2 * np.pi))
+    wrap_around = (flips[-1] + flips[0]) / 2 + np.pi  # midpoint of the arc through angle 0
+    midpoints = np.concatenate([(flips[:-1] + flips[1:]) / 2, [wrap_around]])
     return np.column_stack([np.cos(midpoints), np.sin(midpoints)])
 
 
@@ -486,7 +486,8 @@ def _rays(normals):
     """The 1-dimensional flats (rays up to sign) of a rank-r central arrangement.
 
     Every flat is the null direction :math:`h_0` of some :math:`r-1` linearly independent normals;
-    flats are identified by the set :math:`Z=\\{j: x_j^\\top h_0=0\\}` of hyperplanes containing them.
+    flats are identified by the set :math:`Z=\\{j: x_j^\\top h_0=0\\}` of hyperplanes containing
+    them.
 
     Parameters
     ----------
@@ -565,7 +566,8 @@ def _ray_regions(coords, budget=None):
     Returns
     -------
     ndarray of shape (P, r)
-        One generic gate per region (the one with the largest normalised margin).
+        One generic unit gate per region: the normalised sum of the gates found near the
+        region's extreme rays.
     """
     normals = _merge_parallel(coords, budget)
     q, rank = normals.shape
@@ -590,7 +592,7 @@ def _ray_regions(coords, budget=None):
 
     # Other rays: enumerate the sub-arrangement in h0^perp recursively.
     for ray in np.flatnonzero(on_ray.sum(axis=0) != rank - 1):
-        sub_gates, _ = _regions(normals[on_ray[:, ray]] @ complements[ray])
+        sub_gates = _regions(normals[on_ray[:, ray]] @ complements[ray])
         deltas = sub_gates @ complements[ray].T  # (K, r)
         candidates.append(_perturbed_gates(
             normals, directions[ray][None], on_ray[:, [ray]], deltas[None]))
@@ -598,12 +600,13 @@ def _ray_regions(coords, budget=None):
     gates = np.concatenate(candidates, axis=0)
     gates /= np.linalg.norm(gates, axis=1, keepdims=True)
 
-    # One gate per sign pattern: the one farthest from every hyperplane.
-    values = normals @ gates.T
-    margin = np.min(np.abs(values), axis=0)
-    by_margin = np.argsort(-margin, kind="stable")
-    first = _first_unique_columns((values > 0)[:, by_margin])
-    return gates[by_margin[first]]
+    # A region is found once near each of its extreme rays; the sum of those unit gates lies in
+    # the (convex, open) region too, and far better centred than any single one of them.
+    _, region = np.unique(_column_keys(normals @ gates.T > 0), return_inverse=True)
+    region = np.ravel(region)
+    centred = np.zeros((region.max() + 1, rank))
+    np.add.at(centred, region, gates)
+    return centred / np.linalg.norm(centred, axis=1, keepdims=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -694,11 +697,16 @@ def _check_int(value, name, min_val):
     return value
 
 
+def _column_keys(masks):
+    """One opaque byte-string key per column of a bool matrix; keys sort like the columns
+    compared lexicographically from row 0."""
+    keys = np.ascontiguousarray(np.packbits(masks, axis=0).T)
+    return keys.view(np.dtype((np.void, keys.shape[1]))).ravel()
+
+
 def _first_unique_columns(masks):
     """Indices (increasing) of the first occurrence of each distinct column of a bool matrix."""
     if masks.shape[1] == 0:
         return np.zeros(0, dtype=np.intp)
-    keys = np.ascontiguousarray(np.packbits(masks, axis=0).T)
-    keys = keys.view(np.dtype((np.void, keys.shape[1]))).ravel()
-    _, first = np.unique(keys, return_index=True)
+    _, first = np.unique(_column_keys(masks), return_index=True)
     return np.sort(first)

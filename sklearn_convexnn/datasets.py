@@ -22,6 +22,7 @@ __all__ = [
     "example_hb",
     "example_he",
     "make_continuum",
+    "continuum_radius",
 ]
 
 
@@ -139,7 +140,43 @@ def example_he():
                    "Equilateral triangle of radius sqrt 5, y = 3: a segment of optimal networks, m* = 1, M* = 3.")
 
 
-def make_continuum(n_vertices=4, *, radius=1.0, scale=1.0, coefficient=0.5, tol=1e-9):
+def continuum_radius(n_vertices, n_active):
+    r"""Radius at which :math:`n_{\rm active}` consecutive corners tie with all corners (THEORY §H.2).
+
+    For the corners :math:`x_l` of a regular :math:`n`-gon of radius :math:`R` (with the bias column) and
+    :math:`\nu=\mathbf 1`, the pattern "all corners active" gives :math:`\|\tilde X^\top\nu\|=n` and a
+    pattern of :math:`k` consecutive corners gives
+    :math:`\|\tilde X^\top D\nu\|^2=R^2\sin^2(k\pi/n)/\sin^2(\pi/n)+k^2`. The two are equal at
+
+    .. math:: R=\frac{\sin(\pi/n)\sqrt{n^2-k^2}}{\sin(k\pi/n)} .
+
+    (:math:`n=3`, :math:`k=2` gives :math:`\sqrt5`, example H-e.)
+    """
+    n, k = int(n_vertices), int(n_active)
+    if not 1 <= k < n:
+        raise ValueError(f"n_active must be in [1, n_vertices), got {n_active!r} for n_vertices={n_vertices}.")
+    return float(np.sin(np.pi / n) * np.sqrt(n * n - k * k) / np.sin(k * np.pi / n))
+
+
+def _tight_columns(X, scale, tol):
+    """Tight signed columns of nu = scale * 1 over all patterns of [X, 1], de-duplicated, and beta = V(nu)."""
+    from .arrangements import add_intercept, enumerate_patterns
+    from .convex.dual import dual_constraint
+
+    X_aug = add_intercept(X)
+    nu = np.full(X.shape[0], float(scale))
+    constraint = dual_constraint(nu, X_aug, enumerate_patterns(X_aug).masks)
+    beta = constraint.max_value
+    columns = []
+    for i, k in zip(*np.nonzero(constraint.values >= beta * (1 - tol))):
+        sign = 1.0 if k == 0 else -1.0
+        column = sign * np.maximum(X_aug @ constraint.directions[i, k], 0.0)
+        if not any(np.allclose(column, other, atol=1e-9) for other in columns):
+            columns.append(column)
+    return np.column_stack(columns), beta, nu
+
+
+def make_continuum(n_vertices=4, *, n_active=None, radius=None, scale=1.0, coefficient=0.5, tol=1e-9):
     r"""Data whose optimal networks form a continuum, by the recipe of THEORY §H.2.
 
     The inputs are the corners of a regular polygon (with the bias column) and the dual vector is
@@ -147,13 +184,24 @@ def make_continuum(n_vertices=4, *, radius=1.0, scale=1.0, coefficient=0.5, tol=
     so that every maximizing signed direction is tight; with the tight columns
     :math:`a_j=s_j(\tilde X\bar u_j)_+` and :math:`c=\text{coefficient}\cdot\mathbf 1`, the targets are
     :math:`y=Ac+\nu`. Then :math:`\hat y^*=Ac`, :math:`\nu^*=\nu`, and every :math:`c'\ge0` with
-    :math:`Ac'=\hat y^*` is optimal; when there are more tight directions than :math:`\operatorname{rank}A`
-    the optimal set is a polytope of positive dimension.
+    :math:`Ac'=\hat y^*` is optimal (weak duality); when there are more tight directions than
+    :math:`\operatorname{rank}A` the optimal set is a polytope of positive dimension.
+
+    Many directions are tight at once only at special radii: by default the radius is
+    :func:`continuum_radius`, at which the :math:`n` patterns of ``n_active`` consecutive corners tie
+    with the all-active pattern (:math:`n+1` tight directions in :math:`\mathbb R^n`). The default
+    ``n_vertices=4`` gives a square of radius :math:`\sqrt6`, :math:`\beta=4`, 5 tight directions of
+    rank 3: a two-dimensional polytope of optimal solutions. ``n_vertices=3`` is example H-e.
 
     Parameters
     ----------
     n_vertices : int >= 3, default=4
-    radius : float > 0, default=1.0
+    n_active : int in [1, n_vertices) or None, default=None
+        Number of consecutive corners of the tying patterns. None: the first of
+        :math:`\lceil n/2\rceil,\dots,n-1,\lceil n/2\rceil-1,\dots,1` that gives a continuum
+        (ignored when ``radius`` is given).
+    radius : float > 0 or None, default=None
+        Radius of the polygon; None: :func:`continuum_radius` of ``n_active``.
     scale : float > 0, default=1.0
     coefficient : float > 0, default=0.5
     tol : float, default=1e-9
@@ -168,31 +216,31 @@ def make_continuum(n_vertices=4, *, radius=1.0, scale=1.0, coefficient=0.5, tol=
     ValueError
         If the construction gives linearly independent tight columns (no continuum).
     """
-    from .arrangements import add_intercept, enumerate_patterns
-    from .convex.dual import dual_constraint
-
     if isinstance(n_vertices, bool) or not isinstance(n_vertices, (int, np.integer)) or n_vertices < 3:
         raise ValueError(f"n_vertices must be an integer >= 3, got {n_vertices!r}.")
-    for name, value in (("radius", radius), ("scale", scale), ("coefficient", coefficient)):
+    for name, value in (("scale", scale), ("coefficient", coefficient)):
         check_beta(value, name=name)
+    if radius is not None:
+        candidates = [(None, check_beta(radius, name="radius"))]
+    elif n_active is not None:
+        if isinstance(n_active, bool) or not isinstance(n_active, (int, np.integer)):
+            raise ValueError(f"n_active must be an integer, got {n_active!r}.")
+        candidates = [(int(n_active), continuum_radius(n_vertices, n_active))]
+    else:
+        half = -(-n_vertices // 2)
+        order = list(range(half, n_vertices)) + list(range(half - 1, 0, -1))
+        candidates = [(k, continuum_radius(n_vertices, k)) for k in order]
     angles = np.pi / 2 + 2 * np.pi * np.arange(n_vertices) / n_vertices
-    X = radius * np.column_stack([np.cos(angles), np.sin(angles)])
-    X_aug = add_intercept(X)
-    nu = np.full(n_vertices, float(scale))
-    constraint = dual_constraint(nu, X_aug, enumerate_patterns(X_aug).masks)
-    beta = constraint.max_value
-    columns = []
-    for i, k in zip(*np.nonzero(constraint.values >= beta * (1 - tol))):
-        sign = 1.0 if k == 0 else -1.0
-        column = sign * np.maximum(X_aug @ constraint.directions[i, k], 0.0)
-        if not any(np.allclose(column, other, atol=1e-9) for other in columns):
-            columns.append(column)
-    A = np.column_stack(columns)
-    if np.linalg.matrix_rank(A, tol=1e-9) >= A.shape[1]:
-        raise ValueError(
-            f"n_vertices={n_vertices} gives {A.shape[1]} independent tight columns: no continuum; try another n_vertices."
-        )
-    y = A @ np.full(A.shape[1], float(coefficient)) + nu
-    return Dataset(X, y, beta, True, f"continuum-{n_vertices}",
-                   f"Regular {n_vertices}-gon with y = A c + nu: {A.shape[1]} tight directions of rank "
-                   f"{np.linalg.matrix_rank(A, tol=1e-9)}, a continuum of optimal networks.")
+    for k, R in candidates:
+        X = R * np.column_stack([np.cos(angles), np.sin(angles)])
+        A, beta, nu = _tight_columns(X, scale, tol)
+        rank = np.linalg.matrix_rank(A, tol=1e-9)
+        if rank < A.shape[1]:
+            y = A @ np.full(A.shape[1], float(coefficient)) + nu
+            return Dataset(X, y, beta, True, f"continuum-{n_vertices}",
+                           f"Regular {n_vertices}-gon of radius {R:.4g} with y = A c + nu: {A.shape[1]} tight "
+                           f"directions of rank {rank}, a continuum of optimal networks.")
+    raise ValueError(
+        f"n_vertices={n_vertices} with {'radius=' + repr(radius) if radius is not None else 'n_active=' + repr(n_active)} "
+        "gives independent tight columns: no continuum; try another n_active or radius."
+    )

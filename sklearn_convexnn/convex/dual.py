@@ -119,8 +119,12 @@ def dual_constraint(nu, X, masks, activation="relu"):
     return DualConstraint(values, directions)
 
 
-def max_dual_violation(nu, X, masks, activation="relu"):
+def max_dual_violation(nu, X, masks, activation="relu", blocks=None):
     r"""Return :math:`(V(\nu), i^\star, s^\star, \bar u^\star)` without projecting every pattern.
+
+    ``blocks`` (bool, (P, 2)) restricts the maximum to the existing blocks: column 0 for
+    :math:`+g_i` (the :math:`u_i`), column 1 for :math:`-g_i` (the :math:`v_i`); default all
+    (gated: the value is :math:`\|g_i\|` for either sign).
 
     Uses :math:`\|\Pi_{\mathcal K}(g)\|\le\|g\|`: patterns are visited by decreasing
     :math:`\|g_i\|` and the search stops once :math:`\|g_i\|` cannot beat the best value found.
@@ -138,15 +142,23 @@ def max_dual_violation(nu, X, masks, activation="relu"):
     if P == 0:
         return 0.0, -1, 1, np.zeros(d)
     norms = np.linalg.norm(G, axis=0)
+    if blocks is None:
+        blocks = np.ones((P, 2), dtype=bool)
+    present = blocks.any(axis=1)
+    if not present.any():
+        return 0.0, -1, 1, np.zeros(d)
+    norms = np.where(present, norms, -1.0)
     if activation == "gated":
         i = int(np.argmax(norms))
         direction = G[:, i] / norms[i] if norms[i] > 0 else np.zeros(d)
-        return float(norms[i]), i, 1, direction
+        return float(max(norms[i], 0.0)), i, 1, direction
     best = (0.0, int(np.argmax(norms)), 1, np.zeros(d))
     for i in np.argsort(-norms):
         if norms[i] <= best[0]:
             break
-        for sign in (1, -1):
+        for k, sign in enumerate((1, -1)):
+            if not blocks[i, k]:
+                continue
             projection = project_onto_cone(sign * G[:, i], X, masks[:, i])
             value = float(np.linalg.norm(projection))
             if value > best[0]:

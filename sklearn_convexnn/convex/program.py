@@ -158,9 +158,13 @@ class ConvexProgram:
         The patterns :math:`D_1,\dots,D_P` (from ``enumerate_patterns`` or ``sample_patterns``).
     activation : {"relu", "gated"}
     loss : {"squared", "logistic"}
+    blocks : bool array of shape (P, 2), optional
+        Which blocks exist: ``blocks[i, 0]`` for :math:`u_i`, ``blocks[i, 1]`` for :math:`v_i`
+        (the sub-sampled program of a network, THEORY §F, keeps one sign per pattern). Default: all
+        (gated: only :math:`u_i`).
     """
 
-    def __init__(self, X, y, beta, arrangement, activation="relu", loss="squared"):
+    def __init__(self, X, y, beta, arrangement, activation="relu", loss="squared", blocks=None):
         self.X = check_array(X, dtype=np.float64, input_name="X")
         y = np.asarray(y)
         if y.ndim != 1:
@@ -180,6 +184,17 @@ class ConvexProgram:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
         self.activation = activation
         self.loss = check_targets_for_loss(self.y, loss).name
+        if blocks is None:
+            blocks = np.ones((arrangement.n_patterns, 2), dtype=bool)
+            if activation == "gated":
+                blocks[:, 1] = False
+        blocks = np.asarray(blocks)
+        if blocks.shape != (arrangement.n_patterns, 2) or blocks.dtype != bool:
+            raise ValueError(f"blocks must be a boolean array of shape ({arrangement.n_patterns}, 2), got {blocks.shape}.")
+        if activation == "gated" and blocks[:, 1].any():
+            raise ValueError("blocks[:, 1] (the v_i blocks) must be False for the gated program.")
+        self.blocks = blocks
+        self.blocks.setflags(write=False)
         self._cache = {}
 
     # ------------------------------------------------------------------ data
@@ -248,11 +263,13 @@ class ConvexProgram:
         expected = (self.n_patterns, self.X.shape[1])
         if u.shape != expected or v.shape != expected:
             raise ValueError(f"blocks must have shape {expected}, got {u.shape} and {v.shape}.")
+        if np.any(u[~self.blocks[:, 0]]) or np.any(v[~self.blocks[:, 1]]):
+            raise ValueError("u and v must be zero on the blocks the program does not have.")
         loss = get_loss(self.loss)
         prediction = self.prediction(u, v)
         objective = self.objective_of(u, v)
         nu = loss.negative_gradient(prediction, self.y)
-        violation = max_dual_violation(nu, self.X, self.masks, self.activation)[0]
+        violation = max_dual_violation(nu, self.X, self.masks, self.activation, blocks=self.blocks)[0]
         lower = dual_lower_bound(nu, self.y, self.beta, violation, self.loss)
         return ConvexSolution(
             u=u, v=v, objective=objective, prediction=prediction, dual=nu,

@@ -1,0 +1,266 @@
+r"""Global-optimality certificate of any two-layer ReLU network (THEORY.md §F).
+
+For a network :math:`\theta` with fit :math:`\hat y=f_\theta(X)` put :math:`\nu=-\nabla L(\hat y)`
+and, over the patterns :math:`D_i` checked,
+
+.. math:: V(\nu)=\max_i\max_{s=\pm1}\big\|\Pi_{\mathcal K_i}(s\,X^\top D_i\nu)\big\|,\qquad
+          \mathrm{gap}=\frac\beta2\sum_j\big(\|\tilde w_j\|^2+\alpha_j^2\big)-\langle\nu,\hat y\rangle .
+
+:math:`F(\theta)=p^{\rm c}` iff :math:`V\le\beta` and :math:`\mathrm{gap}=0`; then no network of any
+width does better. :math:`-L^*(-\nu/\rho)`, :math:`\rho=\max(1,V/\beta)`, is a lower bound on
+:math:`p^{\rm c}` when :math:`V` is computed over *every* pattern. With sampled patterns :math:`V`
+is under-estimated: a violation :math:`V>\beta` still proves non-optimality (a small neuron along
+``worst_direction`` lowers :math:`F` by about :math:`t^2(V-\beta)`), but :math:`V\le\beta` proves
+nothing, so only an exhaustive arrangement may certify a global minimum.
+
+All vectors of first-layer weights are in *augmented* coordinates: :math:`\tilde X=[X,\mathbf 1]`
+when the network has a bias (``network.hidden_bias is not None``), :math:`X` otherwise.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from ..arrangements import Arrangement, enumerate_patterns, sample_patterns
+from ..convex.dual import dual_lower_bound, max_dual_violation
+from ..losses import check_targets_for_loss, get_loss
+from ..network import ReLUNetwork, check_beta
+
+__all__ = ["Certificate", "dual_certificate"]
+
+PATTERN_CHOICES = ("exact", "sample")
+
+
+@dataclass(frozen=True)
+class Certificate:
+    r"""The dual certificate of a network (THEORY §F).
+
+    Attributes
+    ----------
+    dual : ndarray of shape (n,)
+        :math:`\nu=-\nabla L(f_\theta(X))` (the residual :math:`y-\hat y` for the squared loss).
+    lower_bound : float
+        :math:`-L^*(-\nu/\rho)`, :math:`\rho=\max(1,V/\beta)`: a lower bound on :math:`p^{\rm c}`
+        (hence on :math:`F_m` of every network of every width) when ``exhaustive``; with sampled
+        patterns only a lower bound on the optimum of the sampled program.
+    gap : float
+        Fenchel–Young gap :math:`\frac\beta2\sum_j(\|\tilde w_j\|^2+\alpha_j^2)-\langle\nu,\hat y\rangle`
+        (``objective`` minus the dual objective :math:`-L^*(-\nu)` of the unscaled :math:`\nu`).
+    max_violation : float
+        :math:`V(\nu)` over the patterns checked.
+    relative_violation : float
+        :math:`V(\nu)/\beta`; :math:`\le1` is dual feasibility.
+    worst_direction : ndarray of shape (d,) or (d+1,)
+        Unit first-layer direction :math:`\Pi_{\mathcal K_i}(s\,g_i)/\|\cdot\|` of the largest value
+        (augmented coordinates; zeros when :math:`V=0`).
+    worst_sign : int
+        Its output sign :math:`s\in\{+1,-1\}`.
+    worst_pattern : ndarray of bool, shape (n,)
+        The pattern :math:`D_i` of the largest value (the cone the direction lies in).
+    objective : float
+        :math:`F_m(\theta)` (``network.objective``).
+    exhaustive : bool
+        Whether every activation pattern of the data was checked.
+    is_global_minimum : bool
+        ``exhaustive and V <= beta*(1+tol) and gap <= tol*max(1, |objective|)``.
+    beta, tol : float
+        The weight decay and tolerance used.
+    arrangement : Arrangement
+        The patterns checked.
+    """
+
+    dual: np.ndarray
+    lower_bound: float
+    gap: float
+    max_violation: float
+    relative_violation: float
+    worst_direction: np.ndarray
+    worst_sign: int
+    worst_pattern: np.ndarray
+    objective: float
+    exhaustive: bool
+    is_global_minimum: bool
+    beta: float
+    tol: float
+    arrangement: Arrangement = field(repr=False)
+
+    @property
+    def proves_non_optimality(self):
+        r"""True when :math:`V>\beta(1+\mathrm{tol})`: the network is not a global minimum (any patterns)."""
+        return self.max_violation > self.beta * (1.0 + self.tol)
+
+
+# ------------------------------------------------------------------------------ validation
+def check_network(network, name="network"):
+    """Check that ``network`` is a scalar-output :class:`ReLUNetwork`.
+
+    Raises
+    ------
+    TypeError
+        If it is not a ReLUNetwork.
+    ValueError
+        If it has vector outputs.
+    """
+    if not isinstance(network, ReLUNetwork):
+        raise TypeError(f"{name} must be a ReLUNetwork, got {type(network).__name__}.")
+    if network.output_weights.ndim != 1:
+        raise ValueError(f"{name} must have a scalar output (output_weights of shape (m,)), got {network.output_weights.shape}.")
+    return network
+
+
+def check_problem(network, X, y, beta, loss, name="network"):
+    """Validate a (network, data, beta, loss) problem.
+
+    Returns
+    -------
+    X_aug : ndarray of shape (n, d) or (n, d+1)
+        ``network.augment(X)``.
+    y : ndarray of shape (n,)
+    beta : float
+    loss : str
+        The loss name.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the offending argument (``network``, ``X``, ``y``, ``beta``, ``loss``).
+    """
+    check_network(network, name)
+    X_aug = network.augment(X)
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be one-dimensional, got shape {y.shape}.")
+    if y.shape[0] != X_aug.shape[0]:
+        raise ValueError(f"X has {X_aug.shape[0]} samples but y has {y.shape[0]}.")
+    try:
+        y = y.astype(float)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"y must be numeric: {error}") from error
+    if not np.all(np.isfinite(y)):
+        raise ValueError("y must contain only finite values.")
+    beta = check_beta(beta)
+    loss = check_targets_for_loss(y, loss).name
+    return X_aug, y, beta, loss
+
+
+def check_tol(tol, name="tol"):
+    """Return ``tol`` as a positive float or raise ValueError naming it."""
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"{name} must be a positive number, got {tol!r}.")
+    return float(tol)
+
+
+def resolve_patterns(X_aug, patterns, *, n_patterns=1000, random_state=None, require_exhaustive=False,
+                     name="patterns"):
+    """The arrangement of the augmented data ``X_aug`` asked for by ``patterns``.
+
+    Parameters
+    ----------
+    X_aug : ndarray of shape (n, D)
+    patterns : {"exact", "sample"} or Arrangement
+        ``"exact"``: :func:`enumerate_patterns` of ``X_aug``; ``"sample"``: ``n_patterns``
+        Gaussian gates; an Arrangement of ``X_aug`` is used as given.
+    require_exhaustive : bool
+        Refuse non-exhaustive patterns (ValueError).
+
+    Returns
+    -------
+    Arrangement
+    """
+    if isinstance(patterns, Arrangement):
+        if patterns.n_samples != X_aug.shape[0] or patterns.gates.shape[0] != X_aug.shape[1]:
+            raise ValueError(
+                f"{name} is an Arrangement of {patterns.n_samples} samples with gates of dimension "
+                f"{patterns.gates.shape[0]}, but the (augmented) data have shape {X_aug.shape}."
+            )
+        arrangement = patterns
+    elif isinstance(patterns, str) and patterns in PATTERN_CHOICES:
+        if patterns == "exact":
+            arrangement = enumerate_patterns(X_aug)
+        elif require_exhaustive:
+            arrangement = None
+        else:
+            arrangement = sample_patterns(X_aug, n_patterns, random_state=check_random_state(random_state))
+    else:
+        raise ValueError(f"{name} must be one of {PATTERN_CHOICES} or an Arrangement, got {patterns!r}.")
+    if require_exhaustive and (arrangement is None or not arrangement.exhaustive):
+        raise ValueError(
+            f"{name} must be exhaustive here (every activation pattern of the data): use "
+            f"{name}='exact' or an Arrangement from enumerate_patterns; sampled patterns can only "
+            "prove non-optimality."
+        )
+    return arrangement
+
+
+# ------------------------------------------------------------------------------ certificate
+def certificate_of_fit(network, X, X_aug, y, beta, arrangement, loss, tol):
+    """:class:`Certificate` for an already validated problem (``X_aug = network.augment(X)``)."""
+    prediction = np.maximum(X_aug @ network.augmented_weights.T, 0.0) @ network.output_weights
+    nu = get_loss(loss).negative_gradient(prediction, y)
+    violation, index, sign, direction = max_dual_violation(nu, X_aug, arrangement.masks)
+    lower = dual_lower_bound(nu, y, beta, violation, loss)
+    objective = network.objective(X, y, beta, loss)
+    gap = 0.5 * beta * network.squared_weight_norm() - float(nu @ prediction)
+    worst_pattern = arrangement.masks[:, index].copy() if index >= 0 else np.zeros(X_aug.shape[0], dtype=bool)
+    is_global = bool(
+        arrangement.exhaustive and violation <= beta * (1.0 + tol) and gap <= tol * max(1.0, abs(objective))
+    )
+    return Certificate(
+        dual=nu, lower_bound=float(lower), gap=float(gap), max_violation=float(violation),
+        relative_violation=float(violation) / beta, worst_direction=np.asarray(direction, dtype=float),
+        worst_sign=int(sign), worst_pattern=worst_pattern, objective=float(objective),
+        exhaustive=bool(arrangement.exhaustive), is_global_minimum=is_global, beta=beta, tol=tol,
+        arrangement=arrangement,
+    )
+
+
+def dual_certificate(network, X, y, beta, patterns="exact", loss="squared", *, n_patterns=1000,
+                     random_state=None, tol=1e-6):
+    r"""Certify (or refute) that a network is a global minimum of the weight-decay problem (THEORY §F).
+
+    Steps: :math:`\hat y=f_\theta(X)`, :math:`\nu=-\nabla L(\hat y)`; the violation
+    :math:`V(\nu)=\max_{i,s}\|\Pi_{\mathcal K_i}(s\tilde X^\top D_i\nu)\|` over the patterns; the
+    Fenchel–Young gap :math:`\frac\beta2\sum_j(\|\tilde w_j\|^2+\alpha_j^2)-\langle\nu,\hat y\rangle`;
+    the lower bound :math:`-L^*(-\nu/\max(1,V/\beta))`. The network is a global minimum of
+    :math:`F_m` for every width (its objective equals :math:`p^{\rm c}`) iff :math:`V\le\beta` and
+    the gap is zero.
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+        Scalar output; ``hidden_bias is None`` means no ones column.
+    X : array-like of shape (n, d)
+        Raw data (the ones column is appended for a network with a bias).
+    y : array-like of shape (n,)
+        Targets (``±1`` for the logistic loss).
+    beta : float > 0
+    patterns : {"exact", "sample"} or Arrangement, default="exact"
+        Patterns of the augmented data over which :math:`V` is maximized. Only exhaustive
+        patterns can certify optimality; sampled ones can only refute it.
+    loss : {"squared", "logistic"}, default="squared"
+    n_patterns : int, default=1000
+        Gates drawn for ``patterns="sample"``.
+    random_state : int, RandomState, Generator or None
+        Seed of the sampled gates.
+    tol : float, default=1e-6
+        Relative tolerance of the test :math:`V\le\beta(1+\mathrm{tol})`,
+        :math:`\mathrm{gap}\le\mathrm{tol}\max(1,|F|)`.
+
+    Returns
+    -------
+    Certificate
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a network that is not a scalar ReLUNetwork, data of the wrong shape, ``beta <= 0``,
+        an unknown ``loss``/``patterns`` or an Arrangement of other data.
+    """
+    X_aug, y, beta, loss = check_problem(network, X, y, beta, loss)
+    tol = check_tol(tol)
+    arrangement = resolve_patterns(X_aug, patterns, n_patterns=n_patterns, random_state=random_state)
+    return certificate_of_fit(network, X, X_aug, y, beta, arrangement, loss, tol)

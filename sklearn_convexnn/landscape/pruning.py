@@ -1,0 +1,234 @@
+r"""Optimal pruning: a network with linearly independent active fits (THEORY.md §J, §G-B3).
+
+Neuron :math:`j` of a balanced network is the block :math:`u_j=|\alpha_j|\tilde w_j` with sign
+:math:`s_j` and *actual fit* :math:`a_j=\alpha_j(\tilde X\tilde w_j)_+=s_j(\tilde Xu_j)_+`. If the fits are
+dependent, :math:`\sum_j\gamma_ja_j=0` with :math:`\gamma\ne0`, scaling block :math:`j` by
+:math:`1+t\gamma_j\ge0` (neuron by :math:`\sqrt{1+t\gamma_j}`) keeps the fit and changes the
+regularizer by :math:`t\beta\sum_j\gamma_j\|u_j\|`, linearly in :math:`t`. The sign of :math:`\gamma` is
+chosen so that this is :math:`\le0`, and :math:`t` grows until a block vanishes. At an optimum
+the change is :math:`\langle\nu^*,\sum_j\gamma_ja_j\rangle=0`: the objective is constant.
+Repeating leaves independent fits, hence at most :math:`\operatorname{rank}\le n` neurons.
+
+Numerical safeguards (THEORY §G-B3): neurons with zero fit are removed first, every neuron is
+balanced, neurons sharing a (pattern, sign) block are merged (their blocks add, the fit is exact
+and the regularizer cannot grow), dependence is tested on column-normalized fits with a relative
+singular-value tolerance, and every round is checked on the actual network: the predictions and
+the objective (:meth:`ReLUNetwork.objective`) must not move beyond rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..network import ReLUNetwork
+from .certificate import check_problem, check_tol
+from .stationary import network_blocks
+
+__all__ = ["PruningRound", "prune", "merge_blocks", "pruning_rounds", "scale_neurons", "fit_matrix", "independent_fits"]
+
+#: relative singular value below which normalized fits count as dependent
+RANK_TOL = 1e-9
+#: allowed rounding in the objective and the predictions of one pruning round
+ROUNDING = 1e-12
+
+
+def scale_neurons(network, factors):
+    r"""Scale block :math:`j` by ``factors[j]`` :math:`\ge0`: :math:`(\tilde w_j,\alpha_j)\mapsto\sqrt{f_j}(\tilde w_j,\alpha_j)`."""
+    root = np.sqrt(np.maximum(np.asarray(factors, dtype=float), 0.0))
+    return ReLUNetwork.from_augmented(
+        network.augmented_weights * root[:, None], network.output_weights * root, network.hidden_bias is not None
+    )
+
+
+def fit_matrix(network, X_aug):
+    r"""Actual fits :math:`a_j=\alpha_j(\tilde X\tilde w_j)_+` as the columns of an (n, m) matrix."""
+    return np.maximum(X_aug @ network.augmented_weights.T, 0.0) * network.output_weights
+
+
+def independent_fits(network, X, rank_tol=RANK_TOL):
+    r"""Whether the non-zero fits :math:`a_j` are linearly independent.
+
+    Tested on unit-normalized columns: :math:`\sigma_{\min}>\text{rank\_tol}\cdot\sigma_{\max}` and at
+    most :math:`n` of them.
+    """
+    A = fit_matrix(network, network.augment(X))
+    norms = np.linalg.norm(A, axis=0)
+    A = A[:, norms > 0] / norms[norms > 0]
+    if A.shape[1] <= 1:
+        return True
+    if A.shape[1] > A.shape[0]:
+        return False
+    singular = np.linalg.svd(A, compute_uv=False)
+    return bool(singular[-1] > rank_tol * singular[0])
+
+
+def without_dead_neurons(network, X_aug):
+    """The network with every neuron of zero fit set to zero (fit kept, regularizer not larger)."""
+    dead = ~np.any(fit_matrix(network, X_aug) != 0, axis=0)
+    return scale_neurons(network, np.where(dead, 0.0, 1.0))
+
+
+def merge_blocks(network, X_aug):
+    r"""Merge the neurons of each (pattern, sign) block into its largest one (THEORY §G-B2).
+
+    For a balanced network with blocks :math:`u_j=|\alpha_j|\tilde w_j`: the leader of each group
+    gets :math:`u=\sum_ju_j` (as the balanced neuron :math:`u/\sqrt{\|u\|}`, :math:`s\sqrt{\|u\|}`), the
+    others become zero. All blocks of a group lie in the same cone, so the fit is unchanged and
+    :math:`\|\sum_ju_j\|\le\sum_j\|u_j\|`.
+
+    Returns
+    -------
+    merged : ReLUNetwork
+        Same width and slots.
+    leader : ndarray of int, shape (m,)
+        Slot receiving neuron ``j`` (``j`` itself for leaders and inactive neurons).
+    """
+    own = network_blocks(network, X_aug)
+    weights, alpha = network.augmented_weights, network.output_weights
+    blocks = np.abs(alpha)[:, None] * weights
+    size = np.linalg.norm(blocks, axis=1)
+    leader = np.arange(network.width)
+    column = own.column
+    new_blocks = np.where((own.pattern >= 0)[:, None], blocks, 0.0)
+    for j in np.flatnonzero(own.pattern >= 0):
+        group = np.flatnonzero((own.pattern == own.pattern[j]) & (column == column[j]))
+        head = group[np.argmax(size[group])]
+        leader[j] = head
+    for j in np.flatnonzero(own.pattern >= 0):
+        if leader[j] != j:
+            new_blocks[leader[j]] += new_blocks[j]
+            new_blocks[j] = 0.0
+    norms = np.linalg.norm(new_blocks, axis=1)
+    root = np.sqrt(norms)
+    new_weights = np.divide(new_blocks, root[:, None], out=np.zeros_like(new_blocks), where=root[:, None] > 0)
+    new_alpha = np.where(own.pattern >= 0, own.sign, 0) * root
+    merged = ReLUNetwork.from_augmented(new_weights, new_alpha, network.hidden_bias is not None)
+    return merged, leader
+
+
+@dataclass(frozen=True)
+class PruningRound:
+    r"""One round of B3: block :math:`j` is scaled by ``1 + t * delta[j]``, :math:`t\in[0,1]`.
+
+    Attributes
+    ----------
+    delta : ndarray of shape (m,)
+        :math:`t^\star\gamma`; ``1 + delta[removed] == 0``.
+    removed : int
+        The slot whose neuron vanishes at :math:`t=1`.
+    regularizer_rate : float
+        :math:`\sum_j\delta_j\|u_j\|` (:math:`\le0`): the regularizer changes by
+        :math:`t\beta\cdot` this.
+    """
+
+    delta: np.ndarray
+    removed: int
+    regularizer_rate: float
+
+    def factors(self, t):
+        """Block factors at :math:`t` (the removed block exactly 0 at :math:`t=1`)."""
+        factors = 1.0 + t * self.delta
+        if t == 1.0:
+            factors[self.removed] = 0.0
+        return np.maximum(factors, 0.0)
+
+
+def _dependency(A):
+    """Unit null vector of the normalized columns of A and its singular-value ratio."""
+    norms = np.linalg.norm(A, axis=0)
+    normalized = A / norms
+    _, singular, vt = np.linalg.svd(normalized, full_matrices=True)
+    if A.shape[1] > A.shape[0]:
+        return vt[-1] / norms, 0.0
+    return vt[-1] / norms, float(singular[-1] / singular[0])
+
+
+def pruning_rounds(network, X, y, beta, loss, rank_tol=RANK_TOL):
+    r"""Rounds of B3 on a balanced network whose (pattern, sign) blocks are merged.
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+        Balanced, zero-fit neurons zero (same slots are kept throughout).
+    X : ndarray
+        Raw data; ``y``, ``beta``, ``loss`` define the objective checked after each round.
+    rank_tol : float
+
+    Returns
+    -------
+    rounds : list of PruningRound
+    pruned : ReLUNetwork
+        The network after all rounds (same width; removed neurons are zero).
+    """
+    X_aug = network.augment(X)
+    rounds = []
+    current = network
+    objective = current.objective(X, y, beta, loss)
+    prediction = current.predict(X)
+    for _ in range(network.width):
+        A = fit_matrix(current, X_aug)
+        active = np.flatnonzero(np.any(A != 0, axis=0))
+        if len(active) <= 1:
+            break
+        gamma_active, ratio = _dependency(A[:, active])
+        if ratio > rank_tol:
+            break
+        sizes = np.abs(current.output_weights[active]) * np.linalg.norm(current.augmented_weights[active], axis=1)
+        rate = float(gamma_active @ sizes)
+        candidates = [-gamma_active, gamma_active] if rate > 0 else [gamma_active, -gamma_active]
+        accepted = None
+        for gamma in candidates:
+            if not np.any(gamma < 0):
+                continue
+            negative = np.flatnonzero(gamma < 0)
+            k = negative[np.argmin(gamma[negative])]
+            t_star = -1.0 / gamma[k]
+            delta = np.zeros(network.width)
+            delta[active] = t_star * gamma
+            step = PruningRound(delta, int(active[k]), float(delta[active] @ sizes))
+            trial = scale_neurons(current, step.factors(1.0))
+            trial_objective = trial.objective(X, y, beta, loss)
+            bound = ROUNDING * max(1.0, abs(objective))
+            moved = np.linalg.norm(trial.predict(X) - prediction)
+            if trial_objective <= objective + bound and moved <= 1e3 * ROUNDING * max(1.0, np.linalg.norm(prediction)):
+                accepted = (step, trial, trial_objective)
+                break
+        if accepted is None:
+            break
+        step, current, objective = accepted
+        rounds.append(step)
+    return rounds, current
+
+
+def prune(network, X, y, beta, loss="squared", *, rank_tol=RANK_TOL):
+    r"""Prune a network to linearly independent active fits without changing its predictions.
+
+    Steps: zero-fit neurons removed; every neuron balanced (B1); neurons of one (pattern, sign)
+    block merged (B2); then rounds of B3 (module docstring) until the column-normalized fits
+    :math:`a_j=\alpha_j(\tilde X\tilde w_j)_+` are independent. Predictions are unchanged (to rounding),
+    the objective does not increase, and at a global optimum it is unchanged.
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+    X : array-like of shape (n, d)
+    y : array-like of shape (n,)
+    beta : float > 0
+    loss : {"squared", "logistic"}, default="squared"
+    rank_tol : float, default=1e-9
+        Fits count as dependent when the smallest singular value of the unit-normalized fit matrix
+        is at most ``rank_tol`` times the largest.
+
+    Returns
+    -------
+    ReLUNetwork
+        At most :math:`\operatorname{rank}[a_j]\le n` neurons (zero neurons dropped).
+    """
+    X_aug, y, beta, loss = check_problem(network, X, y, beta, loss)
+    rank_tol = check_tol(rank_tol, "rank_tol")
+    current = without_dead_neurons(network, X_aug).balanced()
+    current, _ = merge_blocks(current, X_aug)
+    _, current = pruning_rounds(current, X, y, beta, loss, rank_tol)
+    return current.without_zero_neurons()
