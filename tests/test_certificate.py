@@ -118,7 +118,7 @@ def test_certificate_rejects_spurious_trained_networks(width, seed):
 @pytest.mark.parametrize("patterns", ["exact", "sample"])
 @pytest.mark.parametrize("bias", [True, False])
 def test_worst_direction_lowers_the_objective(patterns, bias):
-    """Adding (t*dir, sign*t) lowers F by t^2 (V - beta) + O(t^4) at a non-optimal network."""
+    """Adding (t*dir, sign*t) lowers F by exactly t^2 (V - beta) - t^4 ||(X dir)_+||^2 / 2 (squared loss)."""
     rng = np.random.default_rng(3)
     data = make_teaching_2d(10, random_state=1)
     X, y, beta = data.X, data.y, data.beta
@@ -136,11 +136,14 @@ def test_worst_direction_lowers_the_objective(patterns, bias):
             np.maximum(X_aug @ certificate.worst_direction, 0), certificate.worst_pattern * (X_aug @ certificate.worst_direction),
             atol=1e-12,
         )
+        column = np.maximum(X_aug @ certificate.worst_direction, 0)
         before = network.objective(X, y, beta)
-        for t in (1e-2, 1e-3):
+        for t in (1e-1, 1e-2, 1e-3):
             after = with_neuron(network, certificate.worst_direction, certificate.worst_sign, t).objective(X, y, beta)
-            assert after < before
-            assert (before - after) / t**2 == pytest.approx(certificate.max_violation - beta, rel=1e-2, abs=1e-6)
+            expected = t**2 * (certificate.max_violation - beta) - 0.5 * t**4 * column @ column
+            if expected > 0:
+                assert after < before
+            assert before - after == pytest.approx(expected, rel=1e-6, abs=1e-13)
 
 
 def test_sampled_patterns_never_certify():
