@@ -1,0 +1,31 @@
+"""numpydoc validation of the public API: every public object documents itself and its parameters."""
+
+import dataclasses
+import inspect
+
+import numpydoc.validate
+import pytest
+
+import sklearn_convexnn
+
+#: checks every public function, class, method and property must pass
+ALWAYS = {"GL08", "SS01", "SS02", "SS03", "SS05", "PR02", "PR10", "GL02", "GL03", "RT02"}
+#: checks the top-level functions and classes (the API a user reads first) must also pass
+TOP_LEVEL = ALWAYS | {"PR01", "PR06"}
+
+
+def public_names():
+    for name in sklearn_convexnn.__all__:
+        obj = getattr(sklearn_convexnn, name)
+        # result dataclasses document their fields under "Attributes", not "Parameters"
+        yield f"sklearn_convexnn.{name}", ALWAYS if dataclasses.is_dataclass(obj) and name != "ReLUNetwork" else TOP_LEVEL
+        if inspect.isclass(obj):
+            for member, value in vars(obj).items():
+                if not member.startswith("_") and (inspect.isfunction(value) or isinstance(value, property)):
+                    yield f"sklearn_convexnn.{name}.{member}", ALWAYS
+
+
+@pytest.mark.parametrize("name,checks", list(public_names()), ids=lambda value: value if isinstance(value, str) else "")
+def test_numpydoc(name, checks):
+    errors = [(code, message) for code, message in numpydoc.validate.validate(name)["errors"] if code in checks]
+    assert not errors, f"{name}: {errors}"
