@@ -7,6 +7,7 @@ the loss-landscape tools (certificates, the optimal set, stationarity, pruning, 
 from .arrangements import Arrangement, enumerate_patterns, sample_patterns
 from .convex import ConvexProgram, ConvexSolution
 from .estimators import ConvexReLUClassifier, ConvexReLURegressor
+from .landscape import dual_certificate, nonincreasing_path, prune, stationarity
 from .network import ReLUNetwork
 
 __version__ = "0.1.0"
@@ -18,6 +19,10 @@ __all__ = [
     "ConvexReLURegressor",
     "ConvexSolution",
     "ReLUNetwork",
+    "dual_certificate",
     "enumerate_patterns",
+    "nonincreasing_path",
+    "prune",
     "sample_patterns",
+    "stationarity",
 ]

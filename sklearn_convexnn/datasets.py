@@ -141,7 +141,7 @@ def example_he():
 
 
 def continuum_radius(n_vertices, n_active):
-    r"""Radius at which :math:`n_{\rm active}` consecutive corners tie with all corners (THEORY §H.2).
+    r"""Return the radius at which ``n_active`` consecutive corners tie with all corners (THEORY §H.2).
 
     For the corners :math:`x_l` of a regular :math:`n`-gon of radius :math:`R` (with the bias column) and
     :math:`\nu=\mathbf 1`, the pattern "all corners active" gives :math:`\|\tilde X^\top\nu\|=n` and a
@@ -151,6 +151,17 @@ def continuum_radius(n_vertices, n_active):
     .. math:: R=\frac{\sin(\pi/n)\sqrt{n^2-k^2}}{\sin(k\pi/n)} .
 
     (:math:`n=3`, :math:`k=2` gives :math:`\sqrt5`, example H-e.)
+
+    Parameters
+    ----------
+    n_vertices : int >= 3
+        Number :math:`n` of corners.
+    n_active : int in [1, n_vertices)
+        Number :math:`k` of consecutive active corners.
+
+    Returns
+    -------
+    float
     """
     n, k = int(n_vertices), int(n_active)
     if not 1 <= k < n:
@@ -240,7 +251,8 @@ def make_continuum(n_vertices=4, *, n_active=None, radius=None, scale=1.0, coeff
             return Dataset(X, y, beta, True, f"continuum-{n_vertices}",
                            f"Regular {n_vertices}-gon of radius {R:.4g} with y = A c + nu: {A.shape[1]} tight "
                            f"directions of rank {rank}, a continuum of optimal networks.")
+    chosen = f"radius={radius!r}" if radius is not None else f"n_active={n_active!r}"
     raise ValueError(
-        f"n_vertices={n_vertices} with {'radius=' + repr(radius) if radius is not None else 'n_active=' + repr(n_active)} "
+        f"n_vertices={n_vertices} with {chosen} "
         "gives independent tight columns: no continuum; try another n_active or radius."
     )

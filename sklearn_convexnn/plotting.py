@@ -129,9 +129,11 @@ def plot_network_1d(network, X, y, *, ax=None, grid=None, label="network", color
         contributions = np.maximum(network.preactivations(G), 0.0) * network.output_weights
         for j in range(network.width):
             ax.plot(grid, contributions[:, j], lw=0.9, ls="--", color=OKABE_ITO[(j + 1) % len(OKABE_ITO)], alpha=0.8)
+    kinks = np.zeros(0)
     if show_kinks and network.width and network.hidden_bias is not None:
         kinks = neuron_kinks_1d(network)
         kinks = kinks[(kinks >= grid[0]) & (kinks <= grid[-1])]
+    if kinks.size:
         ax.scatter(kinks, network.predict(kinks[:, None]), marker="v", color=color, s=45, zorder=4,
                    label="kinks $x=-b_j/w_j$")
     ax.set_xlabel("$x$")

@@ -363,6 +363,17 @@ class EstimatorFit:
     objective: float | None
 
 
+def _final_estimator(fitted):
+    """The innermost fitted estimator of a Pipeline or TransformedTargetRegressor (or itself)."""
+    while True:
+        if hasattr(fitted, "regressor_"):
+            fitted = fitted.regressor_
+        elif hasattr(fitted, "steps"):
+            fitted = fitted.steps[-1][1]
+        else:
+            return fitted
+
+
 def estimator_view(estimator, X_train, y_train, X_test, y_test, *, param="beta", values=(0.1, 1.0, 10.0, 100.0),
                    value=None):
     r"""Refit an estimator (or a Pipeline) at each value of one hyper-parameter; predictions against truth.
@@ -370,7 +381,9 @@ def estimator_view(estimator, X_train, y_train, X_test, y_test, *, param="beta",
     Parameters
     ----------
     estimator : estimator
-        Cloned before every fit (e.g. ``make_pipeline(StandardScaler(), ConvexReLURegressor(...))``).
+        Cloned before every fit (e.g. ``make_pipeline(StandardScaler(), ConvexReLURegressor(...))``,
+        possibly inside a ``TransformedTargetRegressor``; ``n_neurons`` and ``objective`` are read from
+        the innermost final step).
     X_train, y_train, X_test, y_test : array-like
     param : str
         The parameter name as ``set_params`` takes it (``"convexreluregressor__beta"`` in a pipeline).
@@ -396,11 +409,10 @@ def estimator_view(estimator, X_train, y_train, X_test, y_test, *, param="beta",
     if value not in values:
         raise ValueError(f"value must be one of values, got {value!r}.")
     clone(estimator).set_params(**{param: value})  # fail now, with sklearn's message, on a bad name
-    final_step = (lambda fitted: fitted[-1]) if hasattr(estimator, "steps") else (lambda fitted: fitted)
 
     def compute(value):
         fitted = clone(estimator).set_params(**{param: value}).fit(X_train, y_train)
-        last = final_step(fitted)
+        last = _final_estimator(fitted)
         return EstimatorFit(value=value, estimator=fitted, train_score=float(fitted.score(X_train, y_train)),
                             test_score=float(fitted.score(X_test, y_test)),
                             n_neurons=getattr(last, "n_neurons_", None), objective=getattr(last, "objective_", None))

@@ -6,7 +6,6 @@ import pytest
 from sklearn_convexnn.arrangements import Arrangement, add_intercept, enumerate_patterns
 from sklearn_convexnn.convex.program import ConvexProgram
 from sklearn_convexnn.datasets import make_teaching_1d, make_teaching_2d
-from sklearn_convexnn.landscape.certificate import dual_certificate
 from sklearn_convexnn.landscape.stationary import (
     StationarityReport,
     network_blocks,
@@ -62,6 +61,24 @@ def test_convex_optimum_is_global(fit_intercept):
     assert abs(report.certificate.relative_violation - 1) < 1e-9  # after polishing
     assert report.polish_objective_change == pytest.approx(0, abs=1e-7)
     assert report.subsampled_optimum == pytest.approx(solution.objective, rel=1e-7)
+
+
+def test_polishing_matters_for_the_certificate():
+    """V is far more sensitive than F: a convex optimum with its small blocks dropped fails the
+    tight certificate as it is, and passes once polished (THEORY §F, numerical behaviour)."""
+    data = make_teaching_2d(10, random_state=0)
+    X, y, beta = data.X, data.y, data.beta
+    X_aug = add_intercept(X)
+    solution = ConvexProgram(X_aug, y, beta, enumerate_patterns(X_aug)).solve(tol=1e-8)
+    network = solution.to_network(drop_below=1e-6)
+    network = ReLUNetwork.from_augmented(network.hidden_weights, network.output_weights, True)
+    raw = stationarity(network, X, y, beta, polish=False, tol=1e-7)
+    polished = stationarity(network, X, y, beta, polish=True, tol=1e-7)
+    assert raw.is_stationary and polished.is_stationary  # F is within 1e-7 of the optimum ...
+    assert raw.classification == "spurious"  # ... but V/beta - 1 is far above 1e-7 before polishing
+    assert raw.polished is network and raw.polish_distance == 0
+    assert polished.classification == "global"
+    assert polished.polish_objective_change >= 0
 
 
 @pytest.mark.parametrize("width, seed", [(2, 4), (2, 9), (3, 1)])

@@ -36,6 +36,7 @@ import scipy.sparse as sp
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
+from threadpoolctl import threadpool_limits
 
 from ..arrangements import enumerate_patterns
 from ..convex.dual import project_onto_cone
@@ -227,8 +228,18 @@ class ThreeLayerNetwork:
 
 
 def outer_patterns(n):
-    r"""All :math:`2^n-1` non-empty subsets of :math:`n` points as a boolean (n, 2^n-1) matrix (column
-    :math:`l` is the diagonal of :math:`E_l`, the binary digits of :math:`l+1`)."""
+    r"""All :math:`2^n-1` non-empty subsets of :math:`n` points: the outer patterns :math:`E_l`.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples.
+
+    Returns
+    -------
+    ndarray of bool, shape (n, 2^n - 1)
+        Column :math:`l` is the diagonal of :math:`E_l`, the binary digits of :math:`l+1`.
+    """
     codes = np.arange(1, 2**n)
     return ((codes[None, :] >> np.arange(n)[:, None]) & 1).astype(bool)
 
@@ -644,7 +655,9 @@ def fit_three_layer(X, y, beta, n_branches, n_inner, *, loss="squared", random_s
         network = start.from_vector(vector)
         return network.objective(X, y, beta, loss), network.gradient(X, y, beta, loss).to_vector()
 
-    result = minimize(value_and_gradient, start.to_vector(), jac=True, method="L-BFGS-B",
-                      options={"maxiter": int(max_iter), "maxfun": 10 * int(max_iter), "ftol": 1e-15, "gtol": 1e-10})
+    # tiny dense problems: BLAS threads only add contention (L-BFGS-B calls BLAS every step)
+    with threadpool_limits(limits=1, user_api="blas"):
+        result = minimize(value_and_gradient, start.to_vector(), jac=True, method="L-BFGS-B",
+                          options={"maxiter": int(max_iter), "maxfun": 10 * int(max_iter), "ftol": 1e-15, "gtol": 1e-10})
     network = start.from_vector(result.x)
     return ThreeLayerFit(network, network.objective(X, y, beta, loss), int(result.nit), bool(result.success))

@@ -67,6 +67,7 @@ __all__ = [
     "dictionary_refinement",
     "direction_dictionary",
     "linear_path",
+    "make_vector_continuum",
     "optimal_atoms",
     "polytope_vertex",
     "sphere_grid",
@@ -603,8 +604,19 @@ class ReLUVectorSolution:
         return self.gap / max(1.0, abs(self.objective))
 
     def is_certified(self, rtol=1e-6):
-        """True when the exact dual check ran and ``relative_gap <= rtol``: then no network of any width
-        beats :meth:`to_network` by more than ``rtol * max(1, |objective|)``."""
+        """True when the exact dual check ran and ``relative_gap <= rtol``.
+
+        Then no network of any width beats :meth:`to_network` by more than
+        ``rtol * max(1, |objective|)``.
+
+        Parameters
+        ----------
+        rtol : float, default=1e-6
+
+        Returns
+        -------
+        bool
+        """
         return bool(self.check is not None and self.relative_gap <= rtol)
 
     def to_network(self, *, drop_below=0.0):
@@ -1065,9 +1077,21 @@ class VectorAtoms:
         return np.einsum("nk,kc->nck", self.features, self.outputs).reshape(-1, self.directions.shape[0])
 
     def network(self, coefficients, *, width=None):
-        r"""The balanced network with neuron :math:`k` equal to :math:`(\sqrt{c_k}u_k,\sqrt{c_k}\hat g_k)`,
-        zero neurons appended up to ``width``. Its fit is :math:`\sum_kc_ka_k\hat g_k^\top` and its
-        penalty :math:`\beta\sum_kc_k`."""
+        r"""The balanced network with neuron :math:`k` equal to :math:`(\sqrt{c_k}u_k,\sqrt{c_k}\hat g_k)`.
+
+        Its fit is :math:`\sum_kc_ka_k\hat g_k^\top` and its penalty :math:`\beta\sum_kc_k`.
+
+        Parameters
+        ----------
+        coefficients : array of shape (K,)
+            :math:`c\ge0`.
+        width : int or None
+            Append zero neurons up to this width.
+
+        Returns
+        -------
+        ReLUNetwork
+        """
         coefficients = np.asarray(coefficients, dtype=float)
         if coefficients.shape != (self.directions.shape[0],) or np.any(coefficients < 0):
             raise ValueError(f"coefficients must be non-negative with shape ({self.directions.shape[0]},).")
@@ -1077,10 +1101,12 @@ class VectorAtoms:
 
 
 def optimal_atoms(solution, X, *, rtol=1e-6):
-    r"""The tight atoms of a :class:`ReLUVectorSolution`'s dictionary at its dual.
+    r"""The tight atoms at a :class:`ReLUVectorSolution`'s dual: the vector analogue of THEORY §D's
+    fixed optimal directions.
 
-    Atom :math:`k` is kept when :math:`\|\Lambda^\top(Xu_k)_+\|\ge\beta(1-\text{rtol})`; atoms with
-    the same direction are merged.
+    Candidates are the dictionary's directions and, when the exact dual check ran, its critical
+    directions (which contain every maximizer of :math:`\|\Lambda^\top(Xu)_+\|`). A candidate is kept
+    when :math:`\|\Lambda^\top(Xu)_+\|\ge\beta(1-\text{rtol})`; equal directions are merged.
 
     Parameters
     ----------
@@ -1095,11 +1121,12 @@ def optimal_atoms(solution, X, *, rtol=1e-6):
     """
     X = check_array(X, dtype=np.float64, input_name="X")
     dual = _as_matrix(solution.dual, X.shape[0])
-    values = _constraint_values(dual, X, solution.directions)
-    tight = np.nonzero(values >= solution.beta * (1 - rtol))[0]
-    directions = solution.directions[tight]
-    keep = _unique_directions(directions, tol=1e-7)
-    directions = directions[keep]
+    candidates = solution.directions
+    if solution.check is not None:
+        candidates = np.vstack([candidates, solution.check.candidates])
+    values = _constraint_values(dual, X, candidates)
+    directions = candidates[values >= solution.beta * (1 - rtol)]
+    directions = directions[_unique_directions(directions, tol=1e-7)]
     features = np.maximum(X @ directions.T, 0.0)
     correlations = dual.T @ features  # (c, K)
     norms = np.linalg.norm(correlations, axis=0)
@@ -1231,3 +1258,69 @@ def linear_path(network_a, network_b, X, Y, beta, *, n_points=21, loss="squared"
         networks.append(network)
         objectives.append(network.objective(X, Y, beta, loss))
     return VectorPath(t=t, networks=tuple(networks), objectives=np.asarray(objectives))
+
+
+# --------------------------------------------------------------------------------------------
+# A vector-output example with a continuum of optimal networks
+# --------------------------------------------------------------------------------------------
+
+
+def make_vector_continuum(n_vertices=6, *, radius=1.0, coefficient=0.5, rtol=1e-9):
+    r"""Two-output data whose optimal ReLU networks form a continuum (THEORY §H.2 recipe, vector form).
+
+    The inputs are the corners :math:`x_k` of a regular polygon (with the bias column) and the dual is
+    the rank-two matrix :math:`\Lambda` with rows :math:`x_k^\top`. :math:`\beta=V(\Lambda)` is computed
+    exactly (:func:`dense_dual_check`), so every maximizing direction :math:`u` is a tight atom
+    :math:`(u,\hat g)`, :math:`\hat g=\Lambda^\top(\tilde Xu)_+/\beta`. With the fit matrix :math:`M` of
+    the atoms and :math:`c=\text{coefficient}\cdot\mathbf 1`, the targets are
+    :math:`Y=\operatorname{mat}(Mc)+\Lambda`; then :math:`\hat Y^*=\operatorname{mat}(Mc)`,
+    :math:`p^*=\frac12\|\Lambda\|^2+\beta\sum_kc_k`, and every :math:`c'\ge0` with :math:`Mc'=Mc` gives an
+    optimal network. For ``n_vertices=6`` there are 6 tight atoms of rank 5: a segment of optimal
+    networks joining two 3-neuron vertices.
+
+    Parameters
+    ----------
+    n_vertices : int >= 3, default=6
+    radius : float > 0, default=1.0
+    coefficient : float > 0, default=0.5
+    rtol : float, default=1e-9
+        Relative tolerance for an atom to count as tight.
+
+    Returns
+    -------
+    Dataset
+        ``X`` (n, 2) without the bias column, ``y`` the targets :math:`Y` (n, 2), ``beta``,
+        ``fit_intercept=True``.
+
+    Raises
+    ------
+    ValueError
+        If the tight atoms are linearly independent (no continuum).
+    """
+    from ..arrangements import add_intercept
+    from ..datasets import Dataset
+
+    if isinstance(n_vertices, bool) or not isinstance(n_vertices, (int, np.integer)) or n_vertices < 3:
+        raise ValueError(f"n_vertices must be an integer >= 3, got {n_vertices!r}.")
+    radius = check_beta(radius, name="radius")
+    coefficient = check_beta(coefficient, name="coefficient")
+    angles = np.pi / 2 + 2 * np.pi * np.arange(n_vertices) / n_vertices
+    X = radius * np.column_stack([np.cos(angles), np.sin(angles)])
+    X_aug = add_intercept(X)
+    dual = X.copy()
+    check = dense_dual_check(dual, X_aug)
+    beta = check.value
+    directions = check.candidates[check.candidate_values >= beta * (1 - rtol)]
+    directions = directions[_unique_directions(directions, tol=1e-7)]
+    features = np.maximum(X_aug @ directions.T, 0.0)
+    outputs = (dual.T @ features / beta).T
+    matrix = np.einsum("nk,kc->nck", features, outputs).reshape(-1, directions.shape[0])
+    rank = np.linalg.matrix_rank(matrix, tol=1e-9)
+    if rank >= directions.shape[0]:
+        raise ValueError(
+            f"n_vertices={n_vertices} gives {directions.shape[0]} independent tight atoms: no continuum; try n_vertices=6."
+        )
+    Y = (matrix @ np.full(directions.shape[0], coefficient)).reshape(n_vertices, 2) + dual
+    return Dataset(X, Y, beta, True, f"vector-continuum-{n_vertices}",
+                   f"Regular {n_vertices}-gon, two outputs: {directions.shape[0]} tight atoms of rank {rank}, "
+                   "a continuum of optimal vector-output networks.")

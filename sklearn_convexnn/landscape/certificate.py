@@ -238,6 +238,7 @@ def dual_certificate(network, X, y, beta, patterns="exact", loss="squared", *, n
     y : array-like of shape (n,)
         Targets (``±1`` for the logistic loss).
     beta : float > 0
+        Weight decay :math:`\beta`.
     patterns : {"exact", "sample"} or Arrangement, default="exact"
         Patterns of the augmented data over which :math:`V` is maximized. Only exhaustive
         patterns can certify optimality; sampled ones can only refute it.
@@ -253,6 +254,7 @@ def dual_certificate(network, X, y, beta, patterns="exact", loss="squared", *, n
     Returns
     -------
     Certificate
+        The dual vector, :math:`V`, the gap, the bound, the worst direction and the verdict.
 
     Raises
     ------

@@ -15,16 +15,21 @@ the network of :math:`c` having neurons :math:`\tilde w_j=\sqrt{c_j}\,u_j`,
 :math:`\alpha_j=s_j\sqrt{c_j}`. Its vertices are the irreducible optimal solutions (independent
 active columns); :math:`m^*` and :math:`M^*` are their smallest and largest support.
 
-:func:`optimal_set` implements steps 1–10 of THEORY §D: solve (C), find the tight directions by
-cone projection, de-duplicate them by direction, polish the small problem
-:math:`\min_{c\ge0}L(Ac)+\beta\mathbf 1^\top c` to machine accuracy, recompute
-:math:`\hat y^*,\nu^*` and the tight directions, and expose the polytope with its vertices,
-:math:`m^*` (also by a MILP), :math:`M^*`, its dimension and its minimum-norm point.
+:func:`optimal_set` implements steps 1–10 of THEORY §D: solve (C), polish the solution to machine
+accuracy, find the tight directions by cone projection, de-duplicate them by direction, and expose
+the polytope with its vertices, :math:`m^*` (also by a MILP), :math:`M^*`, its dimension and its
+minimum-norm point.
+
+Polishing (step 5) is done on the KKT system rather than on :math:`\min_{c\ge0}L(Ac)+\beta\mathbf
+1^\top c` with *fixed* columns: the columns depend on :math:`\nu^*`, and an interior-point
+:math:`\nu^*` is only accurate to about the square root of the solver's gap (1e-5 on the 2-D teaching
+data), so fixed-column polishing and recomputing the directions drifted away (by 1e-5, 2e-4, 2e-3,
+3e-2 in four rounds on that data). Newton's method on :math:`(\nu, c)`, with each active block's
+projection written on its face of the cone, converges to machine precision in a few steps.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import numbers
 import warnings
@@ -114,7 +119,18 @@ class OptimalPolytope:
         return max(1.0, float(np.linalg.norm(self.fit)))
 
     def contains(self, coefficients, atol=1e-8):
-        r"""Whether :math:`c\ge0` and :math:`Ac=\hat y^*` to a relative tolerance ``atol``."""
+        r"""Return whether :math:`c\ge0` and :math:`Ac=\hat y^*` to a relative tolerance ``atol``.
+
+        Parameters
+        ----------
+        coefficients : array of shape (p,)
+        atol : float, default=1e-8
+            Relative to :math:`\max(1,\|\hat y^*\|)` (residual) and :math:`\mathbf 1^\top c` (signs).
+
+        Returns
+        -------
+        bool
+        """
         c = np.asarray(coefficients, dtype=float)
         if c.shape != (self.n_directions,):
             raise ValueError(f"coefficients must have shape ({self.n_directions},), got {c.shape}.")
@@ -135,10 +151,18 @@ class OptimalPolytope:
         return Q.T @ self.columns, Q.T @ self.fit / total
 
     def point_on_support(self, support):
-        r"""The point of :math:`\mathcal C` with support exactly ``support`` when it is a vertex.
+        r"""Return the point of :math:`\mathcal C` with support exactly ``support`` when it is a vertex.
 
-        Returns :math:`c` with :math:`c_S=A_S^+\hat y^*` when :math:`A_S` has independent columns,
-        :math:`A_Sc_S=\hat y^*` and :math:`c_S>0`; otherwise None.
+        Parameters
+        ----------
+        support : array of int
+            Indices :math:`S`.
+
+        Returns
+        -------
+        ndarray of shape (p,) or None
+            :math:`c` with :math:`c_S=A_S^+\hat y^*` when :math:`A_S` has independent columns,
+            :math:`A_Sc_S=\hat y^*` and :math:`c_S>0`; otherwise None.
         """
         support = np.asarray(support, dtype=int)
         A_S = self.columns[:, support]
@@ -154,16 +178,25 @@ class OptimalPolytope:
         return c
 
     def n_vertex_subsets(self):
-        r"""Number of supports :math:`S` with :math:`1\le|S|\le\operatorname{rank}A` (what
-        :meth:`vertices` checks)."""
+        r"""Return the number of supports :meth:`vertices` checks, :math:`1\le|S|\le\operatorname{rank}A`.
+
+        Returns
+        -------
+        int
+        """
         return sum(math.comb(self.n_directions, k) for k in range(1, self.rank + 1))
 
     def vertices(self, max_subsets=MAX_VERTEX_SUBSETS):
-        r"""All vertices of :math:`\mathcal C` (THEORY §D step 6), one row each.
+        r"""Return all vertices of :math:`\mathcal C` (THEORY §D step 6), one row each.
 
         A vertex is the unique point with a support :math:`S` whose columns are independent, with
         :math:`A_S^+\hat y^*>0` and :math:`A_SA_S^+\hat y^*=\hat y^*`. Supports of size at most
         :math:`\operatorname{rank}A` are checked in batches (dependent sets are pruned).
+
+        Parameters
+        ----------
+        max_subsets : int
+            Refuse when more supports would have to be checked.
 
         Returns
         -------
@@ -204,7 +237,8 @@ class OptimalPolytope:
                 # c_S = V diag(1/s) U^T y*
                 c_S = np.einsum("nji,nj->ni", Vt, np.einsum("nki,k->ni", U, self.fit) / singular)
                 residual = np.linalg.norm(np.einsum("nki,ni->nk", A_S[keep], c_S) - self.fit, axis=1)
-                good = (residual <= _RESIDUAL_RTOL * self._scale) & np.all(c_S > _SUPPORT_RTOL * self.coefficient_sum, axis=1)
+                positive = np.all(c_S > _SUPPORT_RTOL * self.coefficient_sum, axis=1)
+                good = (residual <= _RESIDUAL_RTOL * self._scale) & positive
                 for S, coefficients in zip(batch[good], c_S[good]):
                     c = np.zeros(p)
                     c[S] = coefficients
@@ -215,11 +249,15 @@ class OptimalPolytope:
 
     # ------------------------------------------------------------ LP and MILP
     def minimum_support_point(self):
-        r"""A point of :math:`\mathcal C` with the fewest non-zeros, by the MILP of THEORY §D step 7.
+        r"""Return a point of :math:`\mathcal C` with the fewest non-zeros, by the MILP of THEORY §D step 7.
 
         :math:`\min\mathbf 1^\top z` s.t. :math:`Ac=\hat y^*`, :math:`0\le c_j\le\Sigma z_j`,
         :math:`z\in\{0,1\}^p` (valid big-M :math:`\Sigma=\mathbf 1^\top c`), solved by scipy ``milp``
         (HiGHS); the support found is then re-solved exactly (:meth:`point_on_support`).
+
+        Returns
+        -------
+        ndarray of shape (p,)
 
         Raises
         ------
@@ -265,7 +303,16 @@ class OptimalPolytope:
         return largest
 
     def random_vertex(self, random_state=None):
-        """A vertex maximizing a random linear objective (dual simplex, HiGHS), re-solved exactly."""
+        """Return a vertex maximizing a random linear objective (dual simplex, HiGHS), re-solved exactly.
+
+        Parameters
+        ----------
+        random_state : int, RandomState, Generator or None
+
+        Returns
+        -------
+        ndarray of shape (p,)
+        """
         rng = _resolve_rng(random_state)
         p = self.n_directions
         if self.coefficient_sum <= 0 or not np.any(self.fit):
@@ -280,11 +327,15 @@ class OptimalPolytope:
         raise RuntimeError("could not find a vertex of the optimal set by linear programming.")
 
     def min_norm_point(self):
-        r"""The unique :math:`\arg\min_{c\in\mathcal C}\|c\|_2` (THEORY §D step 10).
+        r"""Return the unique :math:`\arg\min_{c\in\mathcal C}\|c\|_2` (THEORY §D step 10).
 
         Solved by cvxpy (Clarabel), then re-solved exactly on its support
         (:math:`c_S=A_S^+\hat y^*`, the minimum-norm solution of :math:`A_Sc_S=\hat y^*`, whenever it
         stays positive).
+
+        Returns
+        -------
+        ndarray of shape (p,)
         """
         import cvxpy as cp
 
@@ -306,7 +357,7 @@ class OptimalPolytope:
         return scaled * self.coefficient_sum
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class OptimalSet:
     r"""All optimal networks of a regularized two-layer ReLU problem (THEORY §D–E).
 
@@ -377,6 +428,11 @@ class OptimalSet:
     tol: float
     max_vertex_subsets: int = MAX_VERTEX_SUBSETS
 
+    def __repr__(self):
+        return (f"OptimalSet(n_samples={self.n_samples}, n_directions={self.n_directions}, "
+                f"rank={self.polytope.rank}, objective={self.objective:.6g}, beta={self.beta:g}, "
+                f"loss={self.loss!r}, fit_intercept={self.fit_intercept})")
+
     # ---------------------------------------------------------------- sizes
     @property
     def n_samples(self):
@@ -395,7 +451,12 @@ class OptimalSet:
 
     # ------------------------------------------------------------- vertices
     def vertices(self):
-        r"""Vertices of the optimal polytope (irreducible optimal solutions), shape (k, p).
+        r"""Return the vertices of the optimal polytope (the irreducible optimal solutions).
+
+        Returns
+        -------
+        ndarray of shape (n_vertices, p)
+            One coefficient vector per row (see :meth:`OptimalPolytope.vertices`).
 
         Raises
         ------
@@ -475,7 +536,7 @@ class OptimalSet:
         return np.maximum(c, 0.0)
 
     def network(self, coefficients, *, width=None):
-        r"""The network of a coefficient vector: :math:`\tilde w_j=\sqrt{c_j}u_j`, :math:`\alpha_j=s_j\sqrt{c_j}`.
+        r"""Return the network of coefficients: :math:`\tilde w_j=\sqrt{c_j}u_j`, :math:`\alpha_j=s_j\sqrt{c_j}`.
 
         One neuron per non-zero coefficient (in the order of :attr:`directions`), padded with zero
         neurons up to ``width``. It is optimal iff ``coefficients`` lies in :attr:`polytope`.
@@ -513,11 +574,25 @@ class OptimalSet:
         return candidates
 
     def random_coefficients(self, width, random_state=None):
-        r"""A random point of :math:`\mathcal C` with at most ``width`` non-zeros.
+        r"""Return a random point of :math:`\mathcal C` with at most ``width`` non-zeros.
 
         A random convex combination (Dirichlet weights) of randomly chosen vertices whose supports
         together have at most ``width`` elements (at least one vertex with support :math:`\le` ``width``
         exists iff ``width`` :math:`\ge m^*`).
+
+        Parameters
+        ----------
+        width : int >= m*
+        random_state : int, RandomState, Generator or None
+
+        Returns
+        -------
+        ndarray of shape (p,)
+
+        Raises
+        ------
+        ValueError
+            If ``width`` < :math:`m^*`.
         """
         width = _check_width(width)
         rng = _resolve_rng(random_state)
@@ -541,13 +616,24 @@ class OptimalSet:
         return np.sum([w * v for w, v in zip(weights, chosen)], axis=0)
 
     def random_network(self, width, random_state=None):
-        r"""A random optimal network of width ``width`` (:math:`\ge m^*`).
+        r"""Return a random optimal network of width ``width`` (:math:`\ge m^*`).
 
         A random point of the polytope with support :math:`\le` ``width``
         (:meth:`random_coefficients`), one neuron per non-zero coefficient, then a random number of
         splits of a random neuron over a free slot,
         :math:`(\tilde w,\alpha)\mapsto(\cos t\,\tilde w,\cos t\,\alpha),(\sin t\,\tilde w,\sin t\,\alpha)`
         (THEORY §E (b)), zero neurons in the remaining slots and a random permutation of the slots.
+
+        Parameters
+        ----------
+        width : int >= m*
+            Number of neurons.
+        random_state : int, RandomState, Generator or None
+
+        Returns
+        -------
+        ReLUNetwork
+            Balanced, with :math:`F_m=p^{\rm c}`.
 
         Raises
         ------
@@ -639,7 +725,8 @@ def _tight_directions(nu, X_aug, masks, beta, tol):
     directions = np.array(directions).reshape(-1, d)
     signs = np.array(signs, dtype=float)
     columns = signs * np.maximum(X_aug @ directions.T, 0.0)
-    return _TightDirections(directions, signs, np.array(pattern_index, dtype=int), columns, constraint.max_value, margin)
+    pattern_index = np.array(pattern_index, dtype=int)
+    return _TightDirections(directions, signs, pattern_index, columns, constraint.max_value, margin)
 
 
 def _polish_fixed_columns(columns, y, beta, loss):
@@ -716,7 +803,7 @@ def _refine_kkt(blocks, nu, coefficients, y, beta, loss):
 
 
 def _polish(solution, X_aug, y, beta, masks, loss, tol):
-    r"""Steps 1–5: from a solution of (C) to the exact :math:`(\hat y^*,\nu^*)`, tight directions and one optimal :math:`c`.
+    r"""Steps 2–5: from a solution of (C) to the exact :math:`\nu^*`, the tight directions and an optimal :math:`c`.
 
     The active blocks of the solver (with their faces) are refined by :func:`_refine_kkt`; if then
     :math:`V(\nu)>\beta(1+10^{-9})` over all patterns, the violating blocks are added (column
@@ -802,15 +889,18 @@ def _zero_optimal_set(nu_zero, beta_max, d_aug, common):
 
 def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared", *, tol=1e-6,
                 max_vertex_subsets=MAX_VERTEX_SUBSETS):
-    r"""The set of all optimal networks of :math:`\min_\theta L(f_\theta(X))+\frac\beta2\sum_j(\|\tilde w_j\|^2+\alpha_j^2)`.
+    r"""Return the set of all global minimizers of the regularized two-layer ReLU objective.
+
+    The objective is :math:`F(\theta)=L(f_\theta(X))+\frac\beta2\sum_j(\|\tilde w_j\|^2+\alpha_j^2)`, over
+    networks of any width.
 
     THEORY §D "Computing it": (1) solve (C) for :math:`\hat y^*`, :math:`\nu^*=-\nabla L(\hat y^*)`;
+    (5) polish: Newton's method on the KKT system of the blocks the solver uses (column generation
+    adds any block the solver missed), giving :math:`\hat y^*,\nu^*` to machine precision;
     (2) tight (pattern, sign) pairs by cone projection,
     :math:`\|\Pi_{\mathcal K_i}(s\,\tilde X^\top D_i\nu^*)\|\ge\beta(1-\tau)`; (3) de-duplicate by
-    direction; (4) columns :math:`A`; (5) polish :math:`\min_{c\ge0}L(Ac)+\beta\mathbf 1^\top c`,
-    recompute :math:`\hat y^*,\nu^*` and redo (2) (repeated while the directions change, at most
-    4 times); (9) :math:`\beta\ge\beta_{\max}=V(-\nabla L(0))` gives the zero solution. Steps 6–8 and 10
-    are the methods of the result.
+    direction; (4) columns :math:`A`; (9) :math:`\beta\ge\beta_{\max}=V(-\nabla L(0))` gives the zero
+    solution. Steps 6–8 and 10 are the methods of the result.
 
     Parameters
     ----------
@@ -857,7 +947,8 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
     loss = check_targets_for_loss(y, loss).name
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 < tol < 1:
         raise ValueError(f"tol must be a number in (0, 1), got {tol!r}.")
-    if isinstance(max_vertex_subsets, bool) or not isinstance(max_vertex_subsets, numbers.Integral) or max_vertex_subsets < 0:
+    if (isinstance(max_vertex_subsets, bool) or not isinstance(max_vertex_subsets, numbers.Integral)
+            or max_vertex_subsets < 0):
         raise ValueError(f"max_vertex_subsets must be a non-negative integer, got {max_vertex_subsets!r}.")
     X_aug = add_intercept(X) if fit_intercept else X
     arrangement = _check_patterns(patterns, X_aug)

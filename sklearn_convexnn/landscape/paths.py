@@ -306,7 +306,9 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
     X : array-like of shape (n, d)
         Raw data (the ones column is appended when ``start`` has a bias).
     y : array-like of shape (n,)
+        Targets.
     beta : float > 0
+        Weight decay :math:`\beta`.
     target : ReLUNetwork or None
         A global optimum to end at (its width at most ``start.width``, same input dimension and
         bias). ``None``: the path ends at the global optimum found by algorithm G1.
@@ -323,6 +325,7 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
     Returns
     -------
     LossPath
+        The networks on the grid, their objectives, the segments and the end optimum.
 
     Raises
     ------
@@ -352,7 +355,7 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
         _reduce(recorder, X_aug)
         end = _global_optimum(recorder, X_aug, arrangement, tol, max_rounds)
     else:
-        end = _path_to_target(recorder, start, target, X, X_aug, y, beta, loss, arrangement)
+        end = _path_to_target(recorder, start, target, X, X_aug, y, beta, loss, arrangement, tol)
 
     objectives = np.asarray(recorder.objectives)
     increase = float(np.max(np.diff(objectives), initial=-np.inf)) if len(objectives) > 1 else 0.0
@@ -373,7 +376,7 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
     )
 
 
-def _path_to_target(recorder, start, target, X, X_aug, y, beta, loss, arrangement):
+def _path_to_target(recorder, start, target, X, X_aug, y, beta, loss, arrangement, tol):
     """G2, simpler variant: reduce start, relocate, interpolate (B6), undo the target's reduction."""
     check_network(target, "target")
     if target.n_features != start.n_features or (target.hidden_bias is None) != (start.hidden_bias is None):
@@ -390,7 +393,7 @@ def _path_to_target(recorder, start, target, X, X_aug, y, beta, loss, arrangemen
     full = solve_restricted(X_aug, y, beta, arrangement, np.ones((arrangement.n_patterns, 2), dtype=bool), loss)
     optimum = full.objective
     target_objective = target.objective(X, y, beta, loss)
-    if target_objective - optimum > 1e-8 * max(1.0, abs(optimum)):
+    if target_objective - optimum > tol * max(1.0, abs(optimum)):
         raise ValueError(
             f"target is not a global optimum: its objective {target_objective:.12g} exceeds the optimal "
             f"value {optimum:.12g}."

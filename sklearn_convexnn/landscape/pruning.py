@@ -35,7 +35,20 @@ ROUNDING = 1e-12
 
 
 def scale_neurons(network, factors):
-    r"""Scale block :math:`j` by ``factors[j]`` :math:`\ge0`: :math:`(\tilde w_j,\alpha_j)\mapsto\sqrt{f_j}(\tilde w_j,\alpha_j)`."""
+    r"""Scale block :math:`j` by :math:`f_j\ge0`: :math:`(\tilde w_j,\alpha_j)\mapsto\sqrt{f_j}(\tilde w_j,\alpha_j)`.
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+        The network.
+    factors : array-like of shape (m,)
+        Block factors :math:`f_j` (negative values are clipped to 0).
+
+    Returns
+    -------
+    ReLUNetwork
+        Fit :math:`\sum_jf_ja_j`, penalty :math:`\frac\beta2\sum_jf_j(\|\tilde w_j\|^2+\alpha_j^2)`.
+    """
     root = np.sqrt(np.maximum(np.asarray(factors, dtype=float), 0.0))
     return ReLUNetwork.from_augmented(
         network.augmented_weights * root[:, None], network.output_weights * root, network.hidden_bias is not None
@@ -43,15 +56,42 @@ def scale_neurons(network, factors):
 
 
 def fit_matrix(network, X_aug):
-    r"""Actual fits :math:`a_j=\alpha_j(\tilde X\tilde w_j)_+` as the columns of an (n, m) matrix."""
+    r"""Return the actual fits :math:`a_j=\alpha_j(\tilde X\tilde w_j)_+` as columns.
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+        Scalar-output network.
+    X_aug : ndarray of shape (n, D)
+        ``network.augment(X)``.
+
+    Returns
+    -------
+    ndarray of shape (n, m)
+        Column :math:`j` is :math:`a_j`.
+    """
     return np.maximum(X_aug @ network.augmented_weights.T, 0.0) * network.output_weights
 
 
 def independent_fits(network, X, rank_tol=RANK_TOL):
-    r"""Whether the non-zero fits :math:`a_j` are linearly independent.
+    r"""Test whether the non-zero fits :math:`a_j` are linearly independent.
 
     Tested on unit-normalized columns: :math:`\sigma_{\min}>\text{rank\_tol}\cdot\sigma_{\max}` and at
     most :math:`n` of them.
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+        Scalar-output network.
+    X : array-like of shape (n, d)
+        Raw data.
+    rank_tol : float, default=1e-9
+        Relative singular-value tolerance.
+
+    Returns
+    -------
+    bool
+        True when the fits are independent.
     """
     A = fit_matrix(network, network.augment(X))
     norms = np.linalg.norm(A, axis=0)
@@ -77,6 +117,13 @@ def merge_blocks(network, X_aug):
     gets :math:`u=\sum_ju_j` (as the balanced neuron :math:`u/\sqrt{\|u\|}`, :math:`s\sqrt{\|u\|}`), the
     others become zero. All blocks of a group lie in the same cone, so the fit is unchanged and
     :math:`\|\sum_ju_j\|\le\sum_j\|u_j\|`.
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+        Scalar-output network.
+    X_aug : ndarray of shape (n, D)
+        ``network.augment(X)``.
 
     Returns
     -------
@@ -146,19 +193,27 @@ def _dependency(A):
 
 
 def pruning_rounds(network, X, y, beta, loss, rank_tol=RANK_TOL):
-    r"""Rounds of B3 on a balanced network whose (pattern, sign) blocks are merged.
+    r"""Compute the rounds of B3 on a balanced network whose (pattern, sign) blocks are merged.
 
     Parameters
     ----------
     network : ReLUNetwork
         Balanced, zero-fit neurons zero (same slots are kept throughout).
-    X : ndarray
-        Raw data; ``y``, ``beta``, ``loss`` define the objective checked after each round.
-    rank_tol : float
+    X : ndarray of shape (n, d)
+        Raw data.
+    y : ndarray of shape (n,)
+        Targets; with ``beta`` and ``loss`` they define the objective checked after each round.
+    beta : float
+        Weight decay.
+    loss : str
+        The loss.
+    rank_tol : float, default=1e-9
+        Relative singular-value tolerance of the dependence test.
 
     Returns
     -------
     rounds : list of PruningRound
+        One per removed neuron, in order.
     pruned : ReLUNetwork
         The network after all rounds (same width; removed neurons are zero).
     """
@@ -213,10 +268,15 @@ def prune(network, X, y, beta, loss="squared", *, rank_tol=RANK_TOL):
     Parameters
     ----------
     network : ReLUNetwork
+        Any scalar-output network.
     X : array-like of shape (n, d)
+        Raw data (the ones column is appended for a network with a bias).
     y : array-like of shape (n,)
+        Targets.
     beta : float > 0
+        Weight decay :math:`\beta`.
     loss : {"squared", "logistic"}, default="squared"
+        The loss :math:`L`.
     rank_tol : float, default=1e-9
         Fits count as dependent when the smallest singular value of the unit-normalized fit matrix
         is at most ``rank_tol`` times the largest.

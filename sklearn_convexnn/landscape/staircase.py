@@ -83,6 +83,15 @@ def critical_widths(optimal_set):
     polytope (:math:`m^*\le M^*\le\operatorname{rank}A\le n`); both are 0 when the zero network is
     optimal (:math:`\beta\ge\beta_{\max}`).
 
+    Parameters
+    ----------
+    optimal_set : OptimalSet
+        From :func:`~sklearn_convexnn.landscape.optimal_set.optimal_set`.
+
+    Returns
+    -------
+    CriticalWidths
+
     Raises
     ------
     ValueError
@@ -228,7 +237,19 @@ class NetworkPath:
         return float(steps.max()) if steps.size else 0.0
 
     def objectives(self, X, y, beta, loss="squared"):
-        """:math:`F_m` (``ReLUNetwork.objective``) of every network, shape (len,)."""
+        """Return :math:`F_m` (``ReLUNetwork.objective``) of every network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+        y : array-like of shape (n,)
+        beta : float
+        loss : {"squared", "logistic"}
+
+        Returns
+        -------
+        ndarray of shape (len(networks),)
+        """
         return np.array([network.objective(X, y, beta, loss) for network in self.networks])
 
 
@@ -364,10 +385,20 @@ def _read_state(optimal_set, network, name, atol):
     return state
 
 
+def _segment_times(n_points):
+    r"""Times :math:`t=\sin^2(\pi s/2)` for equally spaced :math:`s\in[0,1]`.
+
+    On a segment :math:`c(t)=(1-t)c_0+tc_1` the neuron weights are :math:`\sqrt{c_j(t)}`, which is not
+    Lipschitz in :math:`t` where a coefficient starts or ends at 0; in :math:`s` it is
+    (:math:`\sqrt{c_0\cos^2+c_1\sin^2}`), so refining the points refines the steps proportionally.
+    """
+    return np.sin(0.5 * np.pi * np.linspace(0.0, 1.0, n_points)) ** 2
+
+
 def _linear_states(state, coefficient_end, n_points):
-    """States whose slot coefficients move linearly from ``state`` to ``coefficient_end``."""
+    """States whose slot coefficients follow the segment from ``state`` to ``coefficient_end``."""
     return [_SlotState(state.direction, (1 - t) * state.coefficient + t * coefficient_end)
-            for t in np.linspace(0.0, 1.0, n_points)[1:]]
+            for t in _segment_times(n_points)[1:]]
 
 
 def _free_zero_slots(state):
@@ -586,11 +617,13 @@ def polytope_path(optimal_set, c0, c1, width=None, n_points=20):
     used = np.flatnonzero((points[0] > 0) | (points[1] > 0))
     width = len(used) if width is None else _check_int(width, "width")
     if width < len(used):
-        raise ValueError(f"width={width} is too small: the segment uses {len(used)} directions; use width >= {len(used)}.")
+        raise ValueError(
+            f"width={width} is too small: the segment uses {len(used)} directions; use width >= {len(used)}."
+        )
     direction = -np.ones(width, dtype=int)
     direction[: len(used)] = used
     networks = []
-    for t in np.linspace(0.0, 1.0, n_points):
+    for t in _segment_times(n_points):
         coefficient = np.zeros(width)
         coefficient[: len(used)] = ((1 - t) * points[0] + t * points[1])[used]
         networks.append(_state_network(optimal_set, _SlotState(direction, coefficient)))
@@ -679,6 +712,15 @@ def permutation_distance(network0, network1):
     :math:`\min_\pi\big(\sum_j\|(\tilde w_j,\alpha_j)-(\tilde w'_{\pi(j)},\alpha'_{\pi(j)})\|^2\big)^{1/2}`,
     by the assignment problem (scipy ``linear_sum_assignment``). Zero iff the networks are
     permutations of each other.
+
+    Parameters
+    ----------
+    network0, network1 : ReLUNetwork
+        Scalar-output networks of equal width.
+
+    Returns
+    -------
+    float
     """
     network0, network1 = _check_network(network0, "network0"), _check_network(network1, "network1")
     if network0.width != network1.width:

@@ -91,12 +91,14 @@ def network_blocks(network, X_aug):
     Parameters
     ----------
     network : ReLUNetwork
+        Any scalar-output network.
     X_aug : ndarray of shape (n, D)
         ``network.augment(X)``.
 
     Returns
     -------
     NetworkBlocks
+        Its own patterns, which blocks exist, and the block of every neuron.
     """
     weights, alpha = network.augmented_weights, network.output_weights
     pre = X_aug @ weights.T
@@ -236,6 +238,11 @@ class _ActiveSetNewton:
                     r = int(np.argmin(ratios))
                     if ratios[r] < t_max:
                         t_max, blocking = float(ratios[r]), (key, np.flatnonzero(free)[r])
+            if blocking is not None and t_max <= 1e-15:
+                # already on a further cone row: it joins the face, then a new step
+                faces[blocking[0]] = faces[blocking[0]].copy()
+                faces[blocking[0]][blocking[1]] = True
+                continue
             t = t_max
             while True:
                 trial = {}
@@ -312,15 +319,22 @@ def solve_restricted(X_aug, y, beta, arrangement, blocks, loss="squared"):
     Parameters
     ----------
     X_aug : ndarray of shape (n, D)
+        Data as used by the program (ones column included for a bias).
     y : ndarray of shape (n,)
+        Targets.
     beta : float
+        Weight decay :math:`\beta>0`.
     arrangement : Arrangement
+        The patterns :math:`D_i` of the program.
     blocks : ndarray of bool, shape (P, 2)
-    loss : str
+        Which :math:`u_i` (column 0) and :math:`v_i` (column 1) exist.
+    loss : {"squared", "logistic"}
+        The loss :math:`L`.
 
     Returns
     -------
     RestrictedOptimum
+        The refined blocks, objective and verification status.
 
     Warns
     -----
@@ -397,14 +411,20 @@ def polish(network, X, y, beta, loss="squared"):
     Parameters
     ----------
     network : ReLUNetwork
+        Any scalar-output network.
     X : array-like of shape (n, d)
+        Raw data (the ones column is appended for a network with a bias).
     y : array-like of shape (n,)
+        Targets.
     beta : float > 0
+        Weight decay :math:`\beta`.
     loss : {"squared", "logistic"}
+        The loss :math:`L`.
 
     Returns
     -------
     ReLUNetwork
+        The polished network, same width and slots.
     """
     X_aug, y, beta, loss = check_problem(network, X, y, beta, loss)
     return _polish(network, X, X_aug, y, beta, loss)[2]
@@ -413,7 +433,7 @@ def polish(network, X, y, beta, loss="squared"):
 # ------------------------------------------------------------------------------ report
 @dataclass(frozen=True)
 class StationarityReport:
-    r"""Is a network stationary, and is it a global or a spurious stationary point? (THEORY §F)
+    r"""Whether a network is stationary, and whether it is a global or a spurious one (THEORY §F).
 
     Attributes
     ----------
@@ -477,10 +497,15 @@ def stationarity(network, X, y, beta, loss="squared", *, polish=True, tol=1e-6, 
     Parameters
     ----------
     network : ReLUNetwork
+        Any scalar-output network (e.g. trained by :func:`~sklearn_convexnn.nonconvex.fit_mlp`).
     X : array-like of shape (n, d)
+        Raw data (the ones column is appended for a network with a bias).
     y : array-like of shape (n,)
+        Targets.
     beta : float > 0
+        Weight decay :math:`\beta`.
     loss : {"squared", "logistic"}, default="squared"
+        The loss :math:`L`.
     polish : bool, default=True
         Certify the polished network (recommended: :math:`V` is far more sensitive than :math:`F`);
         with False the given network is certified as it is.
@@ -492,6 +517,7 @@ def stationarity(network, X, y, beta, loss="squared", *, polish=True, tol=1e-6, 
     Returns
     -------
     StationarityReport
+        The classification with the numbers behind it.
     """
     X_aug, y, beta, loss = check_problem(network, X, y, beta, loss)
     tol = check_tol(tol)
