@@ -7,7 +7,15 @@ the loss-landscape tools (certificates, the optimal set, stationarity, pruning, 
 from .arrangements import Arrangement, enumerate_patterns, sample_patterns
 from .convex import ConvexProgram, ConvexSolution
 from .estimators import ConvexReLUClassifier, ConvexReLURegressor
-from .landscape import dual_certificate, nonincreasing_path, prune, stationarity
+from .landscape import (
+    critical_widths,
+    dual_certificate,
+    nonincreasing_path,
+    optimal_set,
+    prune,
+    staircase_regime,
+    stationarity,
+)
 from .network import ReLUNetwork
 
 __version__ = "0.1.0"
@@ -19,10 +27,13 @@ __all__ = [
     "ConvexReLURegressor",
     "ConvexSolution",
     "ReLUNetwork",
+    "critical_widths",
     "dual_certificate",
     "enumerate_patterns",
     "nonincreasing_path",
+    "optimal_set",
     "prune",
     "sample_patterns",
+    "staircase_regime",
     "stationarity",
 ]
