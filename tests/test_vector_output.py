@@ -284,6 +284,7 @@ def test_sizes_beyond_the_exact_check_raise_a_clear_error():
     assert solution.check is None and np.isnan(solution.lower_bound) and not solution.is_certified()
     with pytest.raises(ValueError, match="refine needs c = 1 or rank"):
         program.refine(solution)
+    assert not program.can_refine and len(dictionary_refinement(program).solutions) == 1
     with pytest.raises(ValueError, match=r"rank\(X\) <= 3"):
         program.solve(certify=True)
 

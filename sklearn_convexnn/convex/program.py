@@ -28,7 +28,7 @@ from ..losses import check_targets_for_loss, get_loss
 from ..network import GatedReLUNetwork, ReLUNetwork, check_beta
 from .dual import dual_lower_bound, max_dual_violation
 
-__all__ = ["ConvexProgram", "ConvexSolution", "SolverError", "SolverResult", "ACTIVATIONS"]
+__all__ = ["ConvexProgram", "ConvexSolution", "SolverError", "SolverResult", "ACTIVATIONS", "STATUSES"]
 
 ACTIVATIONS = ("relu", "gated")
 
@@ -196,6 +196,7 @@ class ConvexProgram:
         self.blocks = blocks
         self.blocks.setflags(write=False)
         self._cache = {}
+        self._beta_max = {}  # shared with with_beta copies: beta_max does not depend on beta
 
     # ------------------------------------------------------------------ data
     @property
@@ -212,6 +213,21 @@ class ConvexProgram:
     def shape(self):
         """``(n, d, P)``."""
         return self.X.shape[0], self.X.shape[1], self.n_patterns
+
+    @property
+    def beta_max(self):
+        r""":math:`\beta_{\max}=V(\nu_0)`, :math:`\nu_0=-\nabla L(0)`, over the program's blocks (THEORY §D step 9).
+
+        For :math:`\beta\ge\beta_{\max}` the zero point is optimal: :math:`\nu_0` is dual feasible and
+        its dual objective :math:`-L^*(-\nu_0)` equals :math:`L(0)` (Fenchel–Young with equality at
+        :math:`\hat y=0`), so the gap is zero. It does not depend on :math:`\beta`.
+        """
+        if "value" not in self._beta_max:
+            nu_zero = get_loss(self.loss).zero_prediction_dual(self.y)
+            self._beta_max["value"] = float(
+                max_dual_violation(nu_zero, self.X, self.masks, self.activation, blocks=self.blocks)[0]
+            )
+        return self._beta_max["value"]
 
     def with_beta(self, beta):
         """The same program with another :math:`\\beta`, sharing compiled solver state."""
@@ -281,7 +297,7 @@ class ConvexProgram:
 
     # ---------------------------------------------------------------- solve
     def solve(self, solver="auto", *, tol=1e-8, max_iter=None, warm_start=None, verbose=False, **options):
-        """Solve the program.
+        r"""Solve the program.
 
         Parameters
         ----------
@@ -301,27 +317,45 @@ class ConvexProgram:
         Returns
         -------
         ConvexSolution
+            For :math:`\beta\ge` :attr:`beta_max` the zero solution, exactly optimal, without calling
+            the backend (``solver="zero"``).
 
         Warns
         -----
         ConvergenceWarning
-            If the backend stopped before its tolerance was met.
+            If the backend stopped before its tolerance was met (status ``"inaccurate"`` or
+            ``"max_iter"``, kept in ``ConvexSolution.status``).
 
         Raises
         ------
         SolverError
-            If the backend failed or reported the problem infeasible.
+            If the backend raised, reported the problem infeasible or failed, returned a status
+            outside :data:`STATUSES`, or blocks that are not finite or not of shape (P, d).
         """
         from .solvers import resolve_solver
 
         name, backend = resolve_solver(solver, self)
-        if not (isinstance(tol, (int, float)) and tol > 0):
+        if isinstance(tol, bool) or not (isinstance(tol, (int, float, np.integer, np.floating)) and 0 < tol < np.inf):
             raise ValueError(f"tol must be a positive number, got {tol!r}.")
-        if max_iter is not None and (not isinstance(max_iter, (int, np.integer)) or max_iter < 1):
+        if max_iter is not None and (isinstance(max_iter, (bool, np.bool_))
+                                     or not isinstance(max_iter, (int, np.integer)) or max_iter < 1):
             raise ValueError(f"max_iter must be a positive integer or None, got {max_iter!r}.")
-        result = backend(self, tol=tol, max_iter=max_iter, warm_start=warm_start, verbose=verbose, **options)
-        if not (np.all(np.isfinite(result.u)) and np.all(np.isfinite(result.v))):
-            raise SolverError(f"solver {name!r} returned non-finite blocks (status {result.status!r}).")
+        if self.beta >= self.beta_max:
+            # THEORY §D step 9: the zero point is optimal with a zero gap. No backend is needed, and
+            # interior-point solvers return noise blocks, or fail, on this degenerate problem.
+            zeros = np.zeros((self.n_patterns, self.X.shape[1]))
+            return self.solution(zeros, zeros, status="optimal", n_iter=0, solver="zero")
+        try:
+            with warnings.catch_warnings():
+                # cvxpy's own warning; the status it describes is reported below as a ConvergenceWarning
+                warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
+                result = backend(self, tol=tol, max_iter=max_iter, warm_start=warm_start, verbose=verbose,
+                                 **options)
+        except SolverError:
+            raise
+        except Exception as error:  # any other failure of a backend is a solver failure, never obscure
+            raise SolverError(f"solver {name!r} failed with {type(error).__name__}: {error}") from error
+        _check_result(result, name, (self.n_patterns, self.X.shape[1]))
         solution = self.solution(result.u, result.v, status=result.status, n_iter=result.n_iter, solver=name)
         if result.status != "optimal":
             warnings.warn(
@@ -331,3 +365,25 @@ class ConvexProgram:
                 stacklevel=2,
             )
         return solution
+
+
+#: the statuses a backend may report with a solution (SolverResult.status)
+STATUSES = ("optimal", "inaccurate", "max_iter")
+
+
+def _check_result(result, name, shape):
+    """Raise SolverError unless a backend returned a usable SolverResult of blocks of ``shape``."""
+    if not isinstance(result, SolverResult):
+        raise SolverError(f"solver {name!r} returned {type(result).__name__}, not a SolverResult.")
+    if result.status not in STATUSES:
+        raise SolverError(
+            f"solver {name!r} ended with status {result.status!r} (a solution needs one of {STATUSES})."
+        )
+    for block_name in ("u", "v"):
+        block = np.asarray(getattr(result, block_name))
+        if block.shape != shape:
+            raise SolverError(f"solver {name!r} returned {block_name} of shape {block.shape}, expected {shape}.")
+        if not np.issubdtype(block.dtype, np.number) or not np.all(np.isfinite(block)):
+            raise SolverError(
+                f"solver {name!r} returned non-finite blocks ({block_name}; status {result.status!r})."
+            )

@@ -166,7 +166,7 @@ def _flats(normals, rank, max_count):
     if count > max_count:
         raise ValueError(
             f"the arrangement has {normals.shape[0]} hyperplanes in rank {rank}: {count} candidate extreme rays "
-            f"exceed the limit MAX_DIRECTIONS={max_count}."
+            f"exceed the limit MAX_DIRECTIONS={max_count} (direction_dictionary(..., include_rays=False) skips them)."
         )
     if count == 0:
         return np.zeros((0, rank))
@@ -266,10 +266,11 @@ def sphere_grid(dimension, level):
     raise ValueError(f"dimension must be 1, 2 or 3 for a sphere grid, got {dimension!r}.")
 
 
-def direction_dictionary(X, arrangement=None, *, level=2, n_random=0, random_state=None):
+def direction_dictionary(X, arrangement=None, *, level=2, n_random=0, random_state=None, include_rays=True):
     r"""A dictionary of unit first-layer directions for the ReLU vector program (THEORY §I.1 (b)).
 
-    The union, in this order, of (1) the extreme rays of the cones (:func:`arrangement_rays`),
+    The union, in this order, of (1) the extreme rays of the cones (:func:`arrangement_rays`; they
+    number :math:`O(n^{r-1})`, so for large data of rank :math:`r>3` pass ``include_rays=False``),
     (2) the normalized gates of ``arrangement`` (interior points of their cones), (3) the nested
     :func:`sphere_grid` of the row space at ``level`` when :math:`\operatorname{rank}X\le3`, and
     (4) ``n_random`` Gaussian directions of the row space; duplicates removed and, when an
@@ -282,17 +283,23 @@ def direction_dictionary(X, arrangement=None, *, level=2, n_random=0, random_sta
     level : int >= 0
     n_random : int >= 0
     random_state : int, Generator, RandomState or None
+    include_rays : bool, default=True
 
     Returns
     -------
     ndarray of shape (K, d)
         For a fixed ``arrangement`` the dictionaries of increasing ``level`` are nested.
+
+    Raises
+    ------
+    ValueError
+        If the rays exceed :data:`MAX_DIRECTIONS` (see :func:`arrangement_rays`).
     """
     from sklearn.utils import check_random_state
 
     X = check_array(X, dtype=np.float64, input_name="X")
     basis = _row_space(X)
-    parts = [arrangement_rays(X)]
+    parts = [arrangement_rays(X)] if include_rays else []
     if arrangement is not None:
         gates = arrangement.gates.T
         norms = np.linalg.norm(gates, axis=1)
@@ -332,7 +339,8 @@ class DenseDualCheck:
     n_grid : int
         Number of grid directions.
     candidates : ndarray of shape (K, d)
-        The critical directions (the finite set that contains every maximizer).
+        The critical directions with value at least ``keep_fraction`` times the maximum (a finite set
+        that contains every isolated maximizer).
     candidate_values : ndarray of shape (K,)
         :math:`\|\Lambda^\top(Xu)_+\|` at each candidate.
     """
@@ -371,7 +379,7 @@ def _constraint_values(dual, X, directions):
     return np.linalg.norm(dual.T @ np.maximum(X @ directions.T, 0.0), axis=0)
 
 
-def dense_dual_check(dual, X, *, level=4):
+def dense_dual_check(dual, X, *, level=4, keep_fraction=0.5):
     r"""Evaluate the vector dual constraint exactly for :math:`\operatorname{rank}X\le3`.
 
     :math:`V(\Lambda)=\sup_{\|u\|=1}\varphi(u)`, :math:`\varphi(u)=\|\Lambda^\top(Xu)_+\|`. On the closed
@@ -395,6 +403,9 @@ def dense_dual_check(dual, X, *, level=4):
         Used as given; only its row space matters, whose rank must be at most 3.
     level : int >= 0, default=4
         Grid level.
+    keep_fraction : float in [0, 1], default=0.5
+        Only candidates with value at least ``keep_fraction * V`` are kept in the result (the
+        maximum is over all of them).
 
     Returns
     -------
@@ -423,7 +434,8 @@ def dense_dual_check(dual, X, *, level=4):
     grid_values = _constraint_values(dual, reduced, grid)
 
     normals = _hyperplane_normals(reduced)
-    parts = [_flats(normals, rank, MAX_DIRECTIONS)]
+    flats = _flats(normals, rank, MAX_DIRECTIONS)
+    parts = [(flats, _constraint_values(dual, reduced, flats))]
     if rank >= 2:
         masks = enumerate_patterns(reduced).masks.astype(float)  # (n, P), exhaustive
         pattern_maps = np.einsum("nc,np,nr->pcr", dual, masks, reduced)  # Lambda^T D_i X
@@ -432,14 +444,19 @@ def dense_dual_check(dual, X, *, level=4):
         if rank == 3:
             for normal in normals:
                 spans.append(np.linalg.svd(normal[None, :])[2][1:].T)  # basis of normal^perp
-        for span in spans:
+        for span in spans:  # one span at a time, keeping the good candidates, bounds the memory
             restricted = np.einsum("rq,prs,st->pqt", span, forms, span)
             _, vectors = np.linalg.eigh(restricted)  # (P, q, q), eigenvectors in columns
             lifted = np.einsum("rq,pqk->pkr", span, vectors).reshape(-1, rank)
-            parts.append(np.vstack([lifted, -lifted]))
-    candidates = np.vstack(parts)
-    candidates /= np.linalg.norm(candidates, axis=1, keepdims=True)
-    candidate_values = _constraint_values(dual, reduced, candidates)
+            lifted = np.vstack([lifted, -lifted])
+            values = _constraint_values(dual, reduced, lifted)
+            best_so_far = max(float(part[1].max(initial=0.0)) for part in parts)
+            good = values >= keep_fraction * max(best_so_far, float(values.max(initial=0.0)))
+            parts.append((lifted[good], values[good]))
+    candidates = np.vstack([part[0] for part in parts])
+    candidate_values = np.concatenate([part[1] for part in parts])
+    good = candidate_values >= keep_fraction * candidate_values.max(initial=0.0)
+    candidates, candidate_values = candidates[good], candidate_values[good]
 
     best_grid = int(np.argmax(grid_values))
     best = int(np.argmax(candidate_values))
@@ -720,7 +737,9 @@ class VectorOutputProgram:
     Raises
     ------
     ValueError
-        On inconsistent shapes, or a dictionary larger than :data:`MAX_DIRECTIONS`.
+        On inconsistent shapes, or a dictionary larger than :data:`MAX_DIRECTIONS` (for data of
+        rank > 3 with many samples the default dictionary's rays can exceed it: pass
+        ``directions=direction_dictionary(X, arrangement, include_rays=False, n_random=...)``).
     """
 
     def __init__(self, X, Y, beta, arrangement, activation="relu", loss="squared", directions=None, level=2):
@@ -804,6 +823,11 @@ class VectorOutputProgram:
         program.__dict__.update(self.__dict__)
         program.beta = check_beta(beta)
         return program
+
+    @property
+    def can_refine(self):
+        r"""Whether :meth:`refine` has a rule: :math:`c=1` or :math:`\operatorname{rank}X\le3` (relu only)."""
+        return self.activation == "relu" and (self.n_outputs == 1 or _row_space(self.X).shape[1] <= MAX_CHECK_RANK)
 
     def refine(self, solution, *, n_new=8):
         r"""Column generation: the program with the most violated directions at ``solution`` added.
@@ -1006,6 +1030,9 @@ class DictionaryRefinement:
 def dictionary_refinement(program, *, rounds=10, rtol=1e-7, n_new=8, tol=1e-9):
     """Solve, then refine by column generation (:meth:`VectorOutputProgram.refine`) until certified.
 
+    Stops after the first solve when no refinement rule applies (:math:`c>1` and rank > 3); the
+    lower bounds are NaN whenever the exact dual check cannot run (rank > 3).
+
     Parameters
     ----------
     program : VectorOutputProgram
@@ -1031,8 +1058,10 @@ def dictionary_refinement(program, *, rounds=10, rtol=1e-7, n_new=8, tol=1e-9):
         solutions.append(solution)
         if solution.check is not None and solution.relative_gap <= rtol:
             break
-        if round_index + 1 < rounds:
+        if round_index + 1 < rounds and program.can_refine:
             program = program.refine(solution, n_new=n_new)
+        else:
+            break
     return DictionaryRefinement(
         n_directions=tuple(s.n_directions for s in solutions),
         upper_bounds=tuple(float(s.objective) for s in solutions),
