@@ -14,10 +14,12 @@ sampled patterns it is the optimum of the sub-sampled program (an upper bound).
 from __future__ import annotations
 
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
@@ -37,6 +39,8 @@ AUTO_EXACT_LIMIT = 1000
 PATTERN_CHOICES = ("auto", "exact", "sample")
 #: blocks below this fraction of the largest block norm are solver noise, not neurons
 DROP_BELOW = 1e-6
+#: a solution reported optimal with a larger certified relative duality gap gets a ConvergenceWarning
+GAP_WARNING = 1e-3
 
 
 @dataclass(frozen=True)
@@ -65,11 +69,14 @@ def _check_params(estimator):
         raise TypeError(f"fit_intercept must be a bool, got {type(estimator.fit_intercept).__name__}.")
     if estimator.solver != "auto" and estimator.solver not in SOLVERS:
         raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}, got {estimator.solver!r}.")
-    if isinstance(estimator.tol, bool) or not isinstance(estimator.tol, numbers.Real) or not estimator.tol > 0:
-        raise ValueError(f"tol must be a positive number, got {estimator.tol!r}.")
+    if (isinstance(estimator.tol, bool) or not isinstance(estimator.tol, numbers.Real)
+            or not 0 < estimator.tol < np.inf):
+        raise ValueError(f"tol must be a positive finite number, got {estimator.tol!r}.")
     max_iter = estimator.max_iter
     if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1):
         raise ValueError(f"max_iter must be a positive integer or None, got {max_iter!r}.")
+    if not isinstance(estimator.verbose, numbers.Integral):
+        raise TypeError(f"verbose must be an integer, got {type(estimator.verbose).__name__}.")
     return beta
 
 
@@ -79,6 +86,11 @@ def _arrangement(X_aug, patterns, n_patterns, rng):
         if patterns.masks.shape[0] != X_aug.shape[0]:
             raise ValueError(
                 f"patterns is an Arrangement of {patterns.masks.shape[0]} samples but X has {X_aug.shape[0]}."
+            )
+        if patterns.gates.shape[0] != X_aug.shape[1]:
+            raise ValueError(
+                f"patterns is an Arrangement with gates of dimension {patterns.gates.shape[0]}, but the data "
+                f"have {X_aug.shape[1]} columns (with the ones column when fit_intercept=True)."
             )
         return patterns
     if patterns == "auto":
@@ -94,6 +106,14 @@ def _fit_network(estimator, X, y, beta, loss, arrangement):
     X_aug = add_intercept(X) if estimator.fit_intercept else X
     program = ConvexProgram(X_aug, y, beta, arrangement, activation=estimator.activation, loss=loss)
     solution = program.solve(estimator.solver, tol=estimator.tol, max_iter=estimator.max_iter, verbose=estimator.verbose > 1)
+    if solution.status == "optimal" and solution.relative_gap > GAP_WARNING:
+        warnings.warn(
+            f"solver {solution.solver!r} reported an optimal solution, but its certified duality gap is "
+            f"{solution.duality_gap:.3g} ({solution.relative_gap:.1e} relative): the model may be far from the "
+            "optimum (badly scaled data or beta?). See duality_gap_.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     network = solution.to_network(drop_below=DROP_BELOW)
     if isinstance(network, ReLUNetwork):
         network = ReLUNetwork.from_augmented(network.hidden_weights, network.output_weights, estimator.fit_intercept)
@@ -187,7 +207,8 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
     objective_ : float
         The network's objective on the training data.
     duality_gap_ : float
-        Certified gap of the convex solution over ``arrangement_``.
+        Certified gap of the convex solution over ``arrangement_`` (a ConvergenceWarning is issued
+        when it exceeds ``1e-3 * max(1, objective_)`` although the solver reports ``"optimal"``).
     dual_ : ndarray of shape (n_samples,)
         :math:`\nu=-\nabla L(\hat y)`, the residual.
     n_iter_ : int

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
+from threadpoolctl import threadpool_limits
 
 from .arrangements import add_intercept
 from .network import ReLUNetwork, check_beta
@@ -101,7 +102,8 @@ def fit_mlp(X, y, beta, width, *, fit_intercept=True, solver="lbfgs", random_sta
         max_iter=max_iter, max_fun=10 * max_iter, tol=tol, batch_size=min(batch_size, n),
         random_state=random_state, n_iter_no_change=50,
     )
-    with warnings.catch_warnings(record=True) as caught:
+    # small dense products: one BLAS thread is faster than several fighting for the cores
+    with warnings.catch_warnings(record=True) as caught, threadpool_limits(1, user_api="blas"):
         warnings.simplefilter("always", ConvergenceWarning)
         mlp.fit(X_aug, np.asarray(y, dtype=float))
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)

@@ -308,8 +308,12 @@ def gate_rotation_view(X, *, angle=30.0, offset=0.0, y=None):
                            n_patterns=arrangement.n_patterns, n_active=int(mask.sum()))
 
     def describe(pattern):
-        where = f"pattern {pattern.pattern_index + 1} of {pattern.n_patterns}" if pattern.pattern_index >= 0 \
-            else "on a line (not a generic pattern)"
+        if pattern.pattern_index >= 0:
+            where = f"pattern {pattern.pattern_index + 1} of {pattern.n_patterns}"
+        elif pattern.n_active == 0:
+            where = "the all-zero pattern (dropped)"
+        else:
+            where = r"$g$ on a line $\tilde x_k^\top g=0$"
         return f"{pattern.n_active} of {len(pattern.mask)} active: {where}"
 
     def draw(pattern):
