@@ -713,3 +713,475 @@ def plot_predictions(y_true, y_pred, *, ax=None, label="predictions", title=None
         ax.set_title(title)
     ax.legend(loc="upper left", fontsize="small")
     return ax
+
+
+# --------------------------------------------------------------------------------------------
+# Lectures 5-7: paths with their segments, the regime of the staircase, beyond two layers
+# --------------------------------------------------------------------------------------------
+
+
+def plot_loss_path_segments(t, objectives, segments, segment_start, *, t_current=None, optimum=None, ax=None,
+                            title=None):
+    r""":func:`plot_loss_path` with the building blocks of the path (THEORY §G) marked and named.
+
+    Segment :math:`k` of a :class:`~sklearn_convexnn.landscape.paths.LossPath` covers
+    :math:`t\in[k,k+1]`; each is drawn between dotted lines and labelled by its building block
+    (``"balance"``, ``"descend"``, ``"add-neuron"``, ...).
+
+    Parameters
+    ----------
+    t : ndarray of shape (k,)
+        Path parameter, increasing.
+    objectives : ndarray of shape (k,)
+        :math:`F_m(\theta(t))`.
+    segments : sequence of str
+        Building block of each segment.
+    segment_start : ndarray of int
+        Index in ``t`` of the first point of each segment.
+    t_current : float, optional
+        Where to put the marker.
+    optimum : float, optional
+        :math:`p^{\rm c}`, drawn as a line.
+    ax : Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    t = _vector(t, "t")
+    segments = list(segments)
+    segment_start = np.asarray(segment_start, dtype=int)
+    if segment_start.shape != (len(segments),):
+        raise ValueError(f"segment_start must have one entry per segment ({len(segments)}), got shape "
+                         f"{segment_start.shape}.")
+    if len(segments) and (segment_start.min() < 0 or segment_start.max() >= len(t)):
+        raise ValueError(f"segment_start must index points of t (0 to {len(t) - 1}).")
+    ax = plot_loss_path(t, objectives, t_current=t_current, optimum=optimum, ax=ax, title=title)
+    ends = np.append(segment_start[1:], len(t) - 1)
+    for k, (name, first, last) in enumerate(zip(segments, segment_start, ends)):
+        if k:
+            ax.axvline(t[first], color="0.6", lw=0.7, ls=":", zorder=0)
+        ax.text(0.5 * (t[first] + t[last]), 0.02, name, transform=ax.get_xaxis_transform(), rotation=90,
+                ha="center", va="bottom", fontsize="x-small", color="0.35")
+    return ax
+
+
+def plot_staircase_regime(regime, *, max_width=None, ax=None, title=None):
+    r"""The staircase of :func:`plot_staircase` at the width of a regime, with its five statements.
+
+    Parameters
+    ----------
+    regime : StaircaseRegime
+        From :func:`~sklearn_convexnn.staircase_regime` (its ``widths`` and flags are drawn).
+    max_width : int, optional
+        Right end of the axis.
+    ax : Axes, optional
+    title : str, optional
+        Default: the width and the statements that hold there.
+
+    Returns
+    -------
+    Axes
+    """
+    m_star, M_star, n_plus_1 = (int(value) for value in regime.widths)
+    m = int(regime.width)
+    ax = plot_staircase(m_star, M_star, n_plus_1, width=m, max_width=max_width, ax=ax, title=title or " ")
+    statements = [
+        ("finite", regime.finite, r"$m=m^*$: finitely many optima"),
+        ("curve", regime.nontrivial_component, r"$m\geq m^*+1$: a component that is not a point"),
+        ("isolated", regime.isolated_point_exists, "an isolated optimum exists"),
+        ("none isolated", regime.no_isolated_point, "no optimum is isolated"),
+        ("connected", regime.connected, r"$m\geq\min\{m^*+M^*,n+1\}$: connected"),
+    ]
+    if title is None:
+        if not regime.optimal:
+            title = rf"$m={m}<m^*={m_star}$: no network of this width is optimal"
+        else:
+            holding = [short for short, flag, _ in statements if flag]
+            title = rf"$m={m}$: " + ", ".join(holding)
+        ax.set_title(title, pad=16)
+    lines = [("yes" if flag else "no ") + "  " + text for _, flag, text in statements]
+    ax.text(0.02, 0.05, "\n".join(lines), transform=ax.transAxes, ha="left", va="bottom", fontsize="x-small",
+            bbox=dict(boxstyle="round", facecolor="white", alpha=0.85, lw=0.5))
+    return ax
+
+
+def plot_dictionary_bounds(grid_sizes, grid_upper, grid_lower, refinement, *, ax=None, title=None):
+    r"""Bounds on the ReLU vector-output optimum :math:`p^*` against the dictionary size :math:`K` (THEORY §I.1).
+
+    Everything is drawn above the best certified lower bound :math:`\underline p` of ``refinement``
+    (log scale): the dictionary optimum of nested sphere grids (an upper bound that creeps down),
+    their certified gaps (upper minus their own lower bound), and the dictionary optimum of column
+    generation, which reaches :math:`\underline p` within the solver's tolerance.
+
+    Parameters
+    ----------
+    grid_sizes : ndarray of shape (k,)
+        Dictionary sizes of the grid levels.
+    grid_upper, grid_lower : ndarray of shape (k,)
+        Their optima (upper bounds) and certified lower bounds.
+    refinement : DictionaryRefinement
+        From :func:`~sklearn_convexnn.extensions.vector_output.dictionary_refinement` (its
+        ``n_directions``, ``upper_bounds`` and ``best_lower_bound`` are drawn).
+    ax : Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    grid_sizes = _vector(grid_sizes, "grid_sizes")
+    grid_upper = _vector(grid_upper, "grid_upper")
+    grid_lower = _vector(grid_lower, "grid_lower")
+    _same_length(grid_sizes, grid_upper, ("grid_sizes", "grid_upper"))
+    _same_length(grid_sizes, grid_lower, ("grid_sizes", "grid_lower"))
+    best = float(refinement.best_lower_bound)
+    if not np.isfinite(best):
+        raise ValueError("refinement has no certified lower bound (the exact dual check needs rank X <= 3).")
+    floor = 1e-12 * max(1.0, abs(best))
+    sizes = _vector(refinement.n_directions, "refinement.n_directions")
+    upper = _vector(refinement.upper_bounds, "refinement.upper_bounds")
+    ax = new_axes(ax)
+    ax.plot(grid_sizes, np.maximum(grid_upper - best, floor), color=OKABE_ITO[0], marker="o", lw=1.5,
+            label=r"sphere grids: upper bound $-\underline{p}$")
+    ax.plot(grid_sizes, np.maximum(grid_upper - grid_lower, floor), color=OKABE_ITO[5], marker="^", ls="--",
+            lw=1.2, label="sphere grids: certified gap")
+    ax.plot(sizes, np.maximum(upper - best, floor), color=OKABE_ITO[3], marker="s", lw=1.5,
+            label=r"column generation: upper bound $-\underline{p}$")
+    ax.set_yscale("log")
+    ax.set_xscale("log")
+    ax.set_xlabel("dictionary size $K$")
+    ax.set_ylabel(r"objective above the certified bound $\underline{p}$")
+    ax.set_title(title or "Column generation certifies; uniform grids creep down")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_constant_path(t, objectives, *, reference=None, t_current=None, ax=None, title=None):
+    r"""The objective along a path between two optimal networks, relative to the optimum.
+
+    Draws :math:`F(\theta(t))-p^*` (default :math:`p^*=F(\theta(0))`): a path inside the optimal set
+    is flat up to rounding, which the y-axis (scaled to the largest deviation) makes visible.
+
+    Parameters
+    ----------
+    t : ndarray of shape (k,)
+    objectives : ndarray of shape (k,)
+        :math:`F(\theta(t))`.
+    reference : float, optional
+        :math:`p^*` (default ``objectives[0]``).
+    t_current : float, optional
+        Where to put the marker (interpolated).
+    ax : Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    t = _vector(t, "t")
+    objectives = _vector(objectives, "objectives")
+    _same_length(t, objectives, ("t", "objectives"))
+    reference = float(objectives[0] if reference is None else reference)
+    deviation = objectives - reference
+    ax = new_axes(ax, figsize=(5.5, 3.8))
+    ax.plot(t, deviation, color=OKABE_ITO[2], marker="o", ms=3, lw=1.5, label=r"$F(\theta(t))-p^*$")
+    ax.axhline(0.0, color="black", lw=0.8, ls="--")
+    if t_current is not None:
+        ax.plot([t_current], [np.interp(t_current, t, deviation)], marker="o", ms=9, color=OKABE_ITO[3], zorder=4,
+                label=f"$t={t_current:.3g}$")
+    scale = max(float(np.max(np.abs(deviation))), 1e-15 * max(1.0, abs(reference)))
+    ax.set_ylim(-2 * scale, 2 * scale)
+    ax.set_xlabel("path parameter $t$")
+    ax.set_ylabel(r"$F(\theta(t))-p^*$")
+    ax.set_title(title or f"Constant objective: largest deviation {float(np.max(np.abs(deviation))):.1e}")
+    ax.legend(loc="upper right", fontsize="small")
+    return ax
+
+
+def plot_network_difference(network_a, network_b, X, *, fit_intercept=True, extent=None, resolution=161, ax=None,
+                            title=None):
+    r"""The map :math:`x\mapsto\|f_A(x)-f_B(x)\|` of two networks on the plane, with the data.
+
+    Two optimal networks have the same fit :math:`\hat Y^*` on the data but can differ elsewhere.
+
+    Parameters
+    ----------
+    network_a, network_b : ReLUNetwork
+        Networks with two inputs, or three acting on :math:`(x,1)` when ``fit_intercept``.
+    X : ndarray of shape (n, 2)
+        The data, without the ones column (drawn as points).
+    fit_intercept : bool, default=True
+        Append the column of ones to the grid points before predicting (networks that act on
+        :math:`\tilde X=[X,\mathbf 1]` as given, as the vector-output programs return them).
+    extent : float, optional
+        Half-width of the square drawn (default: twice the largest coordinate of ``X``).
+    resolution : int, default=161
+        Grid points per side.
+    ax : Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    X = _vector(X, "X", ndim=2)
+    if X.shape[1] != 2:
+        raise ValueError(f"X must have 2 columns, got shape {X.shape}.")
+    extent = 2.0 * float(np.abs(X).max()) if extent is None else float(extent)
+    side = np.linspace(-extent, extent, int(resolution))
+    grid = np.column_stack([axis.ravel() for axis in np.meshgrid(side, side)])
+    inputs = np.column_stack([grid, np.ones(len(grid))]) if fit_intercept else grid
+    points = np.column_stack([X, np.ones(len(X))]) if fit_intercept else X
+    difference = (network_a.predict(inputs) - network_b.predict(inputs)).reshape(len(grid), -1)
+    gap = np.linalg.norm(difference, axis=1).reshape(len(side), len(side))
+    on_data = float(np.max(np.abs(network_a.predict(points) - network_b.predict(points)), initial=0.0))
+    ax = new_axes(ax, figsize=(5.2, 4.5))
+    image = ax.imshow(gap, origin="lower", extent=(-extent, extent, -extent, extent), cmap="viridis")
+    ax.scatter(X[:, 0], X[:, 1], color=OKABE_ITO[1], edgecolors="black", s=45, zorder=3, label="data")
+    ax.figure.colorbar(image, ax=ax, label=r"$\|f_A(x)-f_B(x)\|$")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title(title or f"Equal on the data (max {on_data:.0e}), different elsewhere")
+    ax.legend(loc="upper right", fontsize="small")
+    return ax
+
+
+def plot_three_layer_runs(objectives, convex_objective, *, lower_bound=None, ax=None, title=None):
+    r"""Final objectives of non-convex training runs, sorted, against the convex optimum.
+
+    Parameters
+    ----------
+    objectives : ndarray of shape (k,)
+        Path-regularized objective at the end of each run.
+    convex_objective : float
+        The optimal value of the convex program, drawn as a line.
+    lower_bound : float, optional
+        Its certified lower bound; the region below it is shaded (no network can get there).
+    ax : Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    objectives = np.sort(_vector(objectives, "objectives"))
+    convex_objective = float(convex_objective)
+    ax = new_axes(ax, figsize=(5.5, 3.8))
+    ranks = np.arange(len(objectives))
+    ax.scatter(ranks, objectives, color=OKABE_ITO[0], marker="o", s=40, zorder=3, label="training runs")
+    ax.axhline(convex_objective, color=OKABE_ITO[3], lw=1.5, label="convex optimum")
+    if lower_bound is not None:
+        low = min(float(lower_bound), float(objectives.min(initial=convex_objective))) - 0.1 * max(
+            float(np.ptp(objectives)) if len(objectives) else 0.0, 1e-3)
+        ax.axhspan(low, float(lower_bound), color="0.85", lw=0, label="below the certified bound")
+    ax.set_xlabel("run (sorted by final objective)")
+    ax.set_ylabel("objective $L+\\beta\\sum\\|w\\||v||\\alpha|$")
+    ax.set_title(title or "No run goes below the convex optimum")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+# --------------------------------------------------------------------------------------------
+# Lectures 2-4: the circle of directions, cone projections, the optimal polytope, training runs
+# --------------------------------------------------------------------------------------------
+
+
+def dual_circle_values(nu, X, angles):
+    r"""Sample the circle form of the dual constraint, :math:`|\langle\nu,(Xu(\varphi))_+\rangle|`.
+
+    For data with two columns (1-D inputs with the bias column, :math:`\tilde x_k=(x_k,1)`) every
+    direction is a unit vector :math:`u(\varphi)=(\cos\varphi,\sin\varphi)`, and :math:`\nu` is dual
+    feasible iff the returned curve stays below :math:`\beta` (THEORY §D, circle form).
+
+    Parameters
+    ----------
+    nu : ndarray of shape (n,)
+        The dual vector :math:`\nu`.
+    X : ndarray of shape (n, 2)
+        The (augmented) data.
+    angles : ndarray of shape (k,)
+        :math:`\varphi` in radians.
+
+    Returns
+    -------
+    ndarray of shape (k,)
+        :math:`|\langle\nu,(Xu(\varphi))_+\rangle|` at every angle.
+    """
+    nu = _vector(nu, "nu")
+    X = _vector(X, "X", ndim=2)
+    angles = _vector(angles, "angles")
+    if X.shape[1] != 2:
+        raise ValueError(f"X must have 2 columns (1-D data with the bias column), got shape {X.shape}.")
+    _same_length(nu, X, ("nu", "X"))
+    directions = np.vstack([np.cos(angles), np.sin(angles)])
+    return np.abs(nu @ np.maximum(X @ directions, 0.0))
+
+
+def plot_cone_projection(X, mask, g, projection, *, ax=None, title=None, resolution=1440):
+    r"""A cone :math:`\mathcal K=\{u:(2D-I)Xu\ge0\}` of the plane, a vector :math:`g` and its projection.
+
+    The cone lemma (THEORY §D): :math:`\max_{u\in\mathcal K,\|u\|\le1}\langle g,u\rangle=\|\Pi_{\mathcal K}(g)\|`.
+    Both arrows are divided by :math:`\|g\|`, so :math:`g` has length one and
+    :math:`\Pi_{\mathcal K}(g)` the length :math:`\|\Pi_{\mathcal K}(g)\|/\|g\|\le1`; the dotted segment
+    from :math:`\Pi_{\mathcal K}(g)` to :math:`g` is the component in the polar cone (orthogonal to the
+    projection), and a star on the unit circle marks the maximizer
+    :math:`\Pi_{\mathcal K}(g)/\|\Pi_{\mathcal K}(g)\|`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, 2)
+        The (augmented) data; each row draws the line :math:`x_k^\top u=0`.
+    mask : bool ndarray of shape (n,)
+        The diagonal of :math:`D`.
+    g : ndarray of shape (2,)
+        The vector projected (e.g. :math:`g_i=X^\top D_i\nu`).
+    projection : ndarray of shape (2,)
+        :math:`\Pi_{\mathcal K}(g)` (e.g. from ``project_onto_cone``).
+    ax : Axes, optional
+    title : str, optional
+    resolution : int
+        Number of directions sampled to shade the cone.
+
+    Returns
+    -------
+    Axes
+    """
+    from matplotlib.patches import Circle
+
+    X = _vector(X, "X", ndim=2)
+    mask = np.asarray(mask, dtype=bool)
+    g = _vector(g, "g")
+    projection = _vector(projection, "projection")
+    if X.shape[1] != 2 or g.shape != (2,) or projection.shape != (2,):
+        raise ValueError(f"X must have 2 columns, g and projection 2 entries; got {X.shape}, {g.shape}, {projection.shape}.")
+    if mask.shape != (X.shape[0],):
+        raise ValueError(f"mask must have shape ({X.shape[0]},), got {mask.shape}.")
+    ax = new_axes(ax, figsize=(4.8, 4.8))
+    radius = 1.25
+    for row in X:
+        norm = np.linalg.norm(row)
+        if norm > 0:
+            along = np.array([-row[1], row[0]]) / norm * radius
+            ax.plot([-along[0], along[0]], [-along[1], along[1]], color="0.75", lw=0.7, zorder=1)
+    angles = np.linspace(-np.pi, np.pi, int(resolution), endpoint=False)
+    circle = np.column_stack([np.cos(angles), np.sin(angles)])
+    inside = np.all(np.where(mask, 1.0, -1.0) * (circle @ X.T) >= 0, axis=1)
+    for start, stop in _runs(inside):
+        arc = angles[start:stop]
+        ax.fill(np.concatenate([[0.0], radius * np.cos(arc), [0.0]]), np.concatenate([[0.0], radius * np.sin(arc), [0.0]]),
+                color=OKABE_ITO[5], alpha=0.35, lw=0, zorder=0)
+    ax.fill([], [], color=OKABE_ITO[5], alpha=0.35, label=r"cone $\mathcal{K}$")
+    scale = max(float(np.linalg.norm(g)), 1e-300)
+    for vector, color, label in ((g, OKABE_ITO[0], "$g$"), (projection, OKABE_ITO[3], r"$\Pi_{\mathcal{K}}(g)$")):
+        tip = vector / scale
+        ax.annotate("", xy=tip, xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color=color, lw=2.0), zorder=3)
+        ax.plot([], [], color=color, lw=2.0, label=label)
+    ax.plot([projection[0] / scale, g[0] / scale], [projection[1] / scale, g[1] / scale], color="black", ls=":", lw=1.2,
+            label="polar component")
+    length = float(np.linalg.norm(projection))
+    if length > 0:
+        best = projection / length
+        ax.plot([best[0]], [best[1]], ls="none", marker="*", ms=15, color=OKABE_ITO[1], markeredgecolor="black",
+                zorder=4, label=r"maximizer $\Pi_{\mathcal{K}}(g)/\|\Pi_{\mathcal{K}}(g)\|$")
+    ax.add_patch(Circle((0, 0), 1.0, fill=False, color="0.5", lw=0.6, ls="--"))
+    ax.set_xlim(-radius, radius)
+    ax.set_ylim(-radius, radius)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$u_1$ (weight $w$)")
+    ax.set_ylabel("$u_2$ (bias $b$)")
+    ratio = float(np.linalg.norm(projection)) / scale
+    ax.set_title(title or rf"Cone lemma: $\|\Pi_{{\mathcal{{K}}}}(g)\|={ratio:.3f}\,\|g\|$")
+    ax.legend(loc="lower left", fontsize="x-small")
+    return ax
+
+
+def plot_polytope_coefficients(coefficients, vertices=None, *, labels=None, ax=None, title=None):
+    r"""A point :math:`c` of the optimal polytope :math:`\mathcal C=\{c\ge0:Ac=\hat y^*\}` as bars, vertices as markers.
+
+    Bar :math:`j` is the coefficient :math:`c_j` of the optimal direction :math:`(s_j,u_j)` (the
+    neuron :math:`\tilde w_j=\sqrt{c_j}u_j`, :math:`\alpha_j=s_j\sqrt{c_j}`). Every point of
+    :math:`\mathcal C` has the same :math:`\mathbf 1^\top c`, given in the title.
+
+    Parameters
+    ----------
+    coefficients : ndarray of shape (p,)
+        The point :math:`c`.
+    vertices : ndarray of shape (k, p), optional
+        Vertices (or other points) of :math:`\mathcal C`, one marker style each.
+    labels : sequence of str, optional
+        Names of the :math:`p` directions (default :math:`u_1,\dots,u_p`).
+    ax : Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    coefficients = _vector(coefficients, "coefficients")
+    p = coefficients.shape[0]
+    labels = [f"$u_{{{j + 1}}}$" for j in range(p)] if labels is None else list(labels)
+    _same_length(coefficients, labels, ("coefficients", "labels"))
+    ax = new_axes(ax, figsize=(4.5, 4.0))
+    positions = np.arange(p)
+    ax.bar(positions, coefficients, color=OKABE_ITO[0], alpha=0.8, width=0.6, label="$c$")
+    if vertices is not None:
+        vertices = _vector(vertices, "vertices", ndim=2)
+        if vertices.shape[1] != p:
+            raise ValueError(f"vertices must have {p} columns, got shape {vertices.shape}.")
+        markers = ("o", "s", "^", "D", "v", "P")
+        for k, vertex in enumerate(vertices):
+            ax.plot(positions, vertex, ls="none", marker=markers[k % len(markers)], ms=8, mfc="none",
+                    color=OKABE_ITO[(k + 1) % len(OKABE_ITO)], mew=1.6, label=f"vertex {k + 1}")
+    ax.set_xticks(positions, labels)
+    ax.set_xlabel("optimal direction $j$")
+    ax.set_ylabel("coefficient $c_j$")
+    ax.set_title(title or rf"$\mathbf{{1}}^\top c={coefficients.sum():.4g}$ on the whole polytope")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_relative_violations(violations, labels, objectives, *, ax=None, title=None):
+    r"""The certificate :math:`V(\nu)/\beta` of training runs, in the order of :func:`plot_stationary_runs`.
+
+    Runs are sorted by their final objective (as in :func:`plot_stationary_runs`), one marker style
+    per class; :math:`V/\beta=1` (the line) is dual feasibility, :math:`V/\beta>1` proves that a run is
+    not a global minimum.
+
+    Parameters
+    ----------
+    violations : ndarray of shape (k,)
+        :math:`V(\nu)/\beta` of each run (e.g. of its polished network).
+    labels : sequence of str
+        Class of each run, one of ``"global"``, ``"spurious"``, ``"not stationary"``.
+    objectives : ndarray of shape (k,)
+        Final :math:`F_m` of each run (sets the order).
+    ax : Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    violations = _vector(violations, "violations")
+    objectives = _vector(objectives, "objectives")
+    labels = list(labels)
+    _same_length(violations, labels, ("violations", "labels"))
+    _same_length(violations, objectives, ("violations", "objectives"))
+    unknown = sorted(set(labels) - set(RUN_STYLES))
+    if unknown:
+        raise ValueError(f"labels must be among {sorted(RUN_STYLES)}, got {unknown}.")
+    order = np.argsort(objectives, kind="stable")
+    ax = new_axes(ax)
+    for name, (color, marker) in RUN_STYLES.items():
+        ranks = [r for r, i in enumerate(order) if labels[i] == name]
+        if ranks:
+            ax.scatter(ranks, violations[order][ranks], color=color, marker=marker, s=45, zorder=3, label=name)
+    ax.axhline(1.0, color="black", lw=1.0, ls="--", label=r"$V=\beta$")
+    ax.set_yscale("log")
+    ax.set_xlabel("run (sorted by final objective)")
+    ax.set_ylabel(r"$V(\nu)/\beta$ (all patterns)")
+    ax.set_title(title or r"The certificate: $V/\beta>1$ proves a run is not global")
+    ax.legend(loc="best", fontsize="small")
+    return ax
