@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "EXERCISE_01",
     "check_01_pattern_counts",
     "check_01_recovered_network",
     "check_01_gated_relaxation",
@@ -24,6 +25,32 @@ __all__ = [
     "check_08_pipeline",
     "check_08_grid_search",
     "check_08_own_patterns",
+    "EXERCISE_05",
+    "check_05_width",
+    "check_05_path",
+    "check_05_target_path",
+    "check_06_critical_widths",
+    "check_06_isolated",
+    "check_06_connecting_path",
+    "check_06_isolated_at_two",
+    "EXERCISE_07",
+    "check_07_gated_one_output",
+    "check_07_certified_bounds",
+    "check_07_three_layer",
+    "EXERCISE_02",
+    "EXERCISE_02_SPURIOUS_SEED",
+    "check_02_beta_max",
+    "check_02_strong_duality",
+    "check_02_cone_norm",
+    "check_02_escape",
+    "EXERCISE_03",
+    "check_03_hb",
+    "check_03_two_networks",
+    "check_03_min_norm",
+    "EXERCISE_04",
+    "check_04_zero_network",
+    "check_04_classes",
+    "check_04_subsampled",
 ]
 
 #: data of the exercises of lecture 1 (exercises 2-4)

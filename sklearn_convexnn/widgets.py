@@ -20,13 +20,28 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "VIEW_CSS_CLASS",
+    "DROP_BELOW",
+    "ZERO_NEURON_ATOL",
     "View",
     "BetaFit",
-    "GatePattern",
-    "EstimatorFit",
     "beta_slider_view",
+    "GatePattern",
     "gate_rotation_view",
+    "EstimatorFit",
     "estimator_view",
+    "PathPoint",
+    "network_path_view",
+    "loss_path_view",
+    "staircase_view",
+    "VectorPathPoint",
+    "vector_path_view",
+    "DualCircle",
+    "dual_circle_view",
+    "PolytopePoint",
+    "polytope_segment_view",
+    "StationaryRuns",
+    "stationary_runs_view",
 ]
 
 #: CSS class of every view's outer box (the browser test finds views by it)

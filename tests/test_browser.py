@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 #: the lecture opened in the browser (one line to change when another lecture should be used)
-LECTURE = "01_convex_program.ipynb"
+LECTURE = "02_duality.ipynb"
 CHROMIUM = os.environ.get("CONVEXNN_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts" / "browser"
 TOKEN = "convexnn-browser-test"
