@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_convexnn.convex.program import ConvexProgram
 
@@ -58,7 +60,9 @@ def peak_solve_memory(problem, solver, activation="relu", tol=1e-8):
     tracemalloc.start()
     try:
         program = ConvexProgram(X_aug, problem.y, problem.beta, problem.arrangement, activation=activation)
-        program.solve(solver, tol=tol)
+        with warnings.catch_warnings():  # accuracy is reported by run.py's tables, not here
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            program.solve(solver, tol=tol)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -76,12 +80,13 @@ def memory_scan(solver, grid, activation="relu"):
     scans = []
     n_values, d, P = grid["n"]
     peaks = [peak_solve_memory(make_synthetic(n, d, P), solver, activation) for n in n_values]
-    scans.append(MemoryScan(solver, "n", tuple(n_values), tuple(peaks), _slope(n_values, peaks), f"d={d}, P={P}"))
+    label = solver if activation == "relu" else f"{solver} ({activation})"
+    scans.append(MemoryScan(label, "n", tuple(n_values), tuple(peaks), _slope(n_values, peaks), f"d={d}, P={P}"))
     gates, n, d = grid["P"]
     problems = [make_synthetic(n, d, P) for P in gates]
     P_values = [problem.arrangement.n_patterns for problem in problems]  # distinct patterns
     peaks = [peak_solve_memory(problem, solver, activation) for problem in problems]
-    scans.append(MemoryScan(solver, "P", tuple(P_values), tuple(peaks), _slope(P_values, peaks), f"n={n}, d={d}"))
+    scans.append(MemoryScan(label, "P", tuple(P_values), tuple(peaks), _slope(P_values, peaks), f"n={n}, d={d}"))
     return scans
 
 

@@ -44,6 +44,7 @@ import inspect
 import itertools
 import math
 import numbers
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -276,7 +277,7 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
       :math:`\\sigma x_k^\\top h_0`, and the rows :math:`Z` with :math:`x_k^\\top h_0=0` form a rank
       :math:`r-1` arrangement in :math:`h_0^\\perp`, enumerated recursively. Each of its gates
       :math:`\\delta` gives :math:`g=\\sigma h_0+\\varepsilon\\delta` with
-      :math:`\\varepsilon=\\tfrac12\\min_{k\\notin Z}|x_k^\\top h_0|/\\max_{k\\notin Z}|x_k^\\top\\delta|`,
+      :math:`\\varepsilon=\\min\\big(1,\\tfrac12\\min_{k\\notin Z}|x_k^\\top h_0|/\\max_{k\\notin Z}|x_k^\\top\\delta|\\big)`,
       small enough that no row outside :math:`Z` changes sign. A region is met once near each of
       its extreme rays; the gate returned is the normalised sum of those gates, which lies in the
       same (convex) region and is better centred.
@@ -540,14 +541,16 @@ def _perturbed_gates(normals, h0, on_ray, deltas):
     -------
     ndarray of shape (2 B K, r)
         :math:`\\sigma h_0+\\varepsilon\\delta` with
-        :math:`\\varepsilon=\\tfrac12\\min_{j\\notin Z}|x_j^\\top h_0|/\\max_{j\\notin Z}|x_j^\\top\\delta|`,
+        :math:`\\varepsilon=\\min\\big(1,\\tfrac12\\min_{j\\notin Z}|x_j^\\top h_0|/\\max_{j\\notin Z}|x_j^\\top\\delta|\\big)`,
         so that no normal outside :math:`Z` changes sign.
     """
     deltas = deltas / np.linalg.norm(deltas, axis=2, keepdims=True)
     fixed = np.where(on_ray, np.inf, np.abs(normals @ h0.T)).min(axis=0)  # (B,)
     moving = np.abs(np.einsum("qr,bkr->bqk", normals, deltas))  # (B, q, K)
     moving = np.where(on_ray.T[:, :, None], 0.0, moving).max(axis=1)  # (B, K)
-    eps = 0.5 * fixed[:, None] / np.maximum(moving, np.finfo(float).tiny)
+    # at most 1: when no row outside Z moves (moving == 0) any step keeps the signs, and an
+    # unbounded one would overflow the gate
+    eps = np.minimum(np.divide(0.5 * fixed[:, None], moving, out=np.full_like(moving, np.inf), where=moving > 0), 1.0)
     step = eps[:, :, None] * deltas
     gates = np.concatenate([h0[:, None, :] + step, -h0[:, None, :] + step], axis=1)
     return gates.reshape(-1, normals.shape[1])
@@ -631,7 +634,7 @@ def sample_patterns(X, n_patterns, *, fit_intercept=False, random_state=None) ->
         this).
     fit_intercept : bool, default=False
         Use :math:`\\tilde X=[X,\\mathbf 1]` (gates then have ``n_features + 1`` rows).
-    random_state : int, RandomState instance or None, default=None
+    random_state : int, RandomState, Generator or None, default=None
         Seed of the gates; a fixed int gives the same arrangement every time.
 
     Returns
@@ -650,7 +653,7 @@ def sample_patterns(X, n_patterns, *, fit_intercept=False, random_state=None) ->
     """
     X = _check_X(X)
     n_patterns = _check_int(n_patterns, "n_patterns", min_val=1)
-    rng = check_random_state(random_state)
+    rng = check_rng(random_state)
     Xa = add_intercept(X) if fit_intercept else X
     n, n_gate_features = Xa.shape
     nonzero = np.linalg.norm(Xa, axis=1) > 0
@@ -685,7 +688,30 @@ def sample_patterns(X, n_patterns, *, fit_intercept=False, random_state=None) ->
 
 
 def _check_X(X):
-    return check_array(X, dtype=np.float64, input_name="X", **{_FINITE_KWARG: True})
+    try:
+        return check_array(X, dtype=np.float64, input_name="X", **{_FINITE_KWARG: True})
+    except (TypeError, ValueError) as error:
+        if re.search(r"\bX\b", str(error)):
+            raise
+        raise type(error)(f"X: {error}") from error
+
+
+def check_rng(random_state, name="random_state"):
+    """A numpy ``Generator`` or ``RandomState`` from ``None``, an int, a ``RandomState`` or a ``Generator``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` for anything else.
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    try:
+        return check_random_state(random_state)
+    except ValueError as error:
+        raise ValueError(
+            f"{name} must be None, an int, a numpy RandomState or a numpy Generator, got {random_state!r}."
+        ) from error
 
 
 def _check_int(value, name, min_val):

@@ -14,6 +14,7 @@ sampled patterns it is the optimum of the sub-sampled program (an upper bound).
 from __future__ import annotations
 
 import numbers
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -21,12 +22,18 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .arrangements import Arrangement, add_intercept, count_patterns_bound, enumerate_patterns, sample_patterns
+from .arrangements import (
+    Arrangement,
+    add_intercept,
+    check_rng,
+    count_patterns_bound,
+    enumerate_patterns,
+    sample_patterns,
+)
 from .convex.program import ACTIVATIONS, ConvexProgram
 from .convex.solvers import SOLVERS
 from .losses import LOSSES
@@ -124,10 +131,41 @@ def _fit_network(estimator, X, y, beta, loss, arrangement):
     return _Fit(network, objective, solution.duality_gap, solution.dual, solution.n_iter, solution.status, solution.solver)
 
 
+def _named(error, X, y=None):
+    """The ``error`` of validating ``X`` (and ``y``) with the culprit named when sklearn's message does not."""
+    message = str(error)
+    if re.search(r"\b(X|y)\b", message):
+        return error
+    culprit = "X"
+    if y is not None:  # fit: X is the culprit unless it is a non-empty 2-D array of real numbers
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                X_array = np.asarray(X)
+                if X_array.dtype.kind == "O":
+                    X_array = X_array.astype(np.float64)
+                if X_array.dtype.kind in "biuf" and X_array.ndim == 2 and X_array.size > 0:
+                    culprit = "y"
+            except (TypeError, ValueError):
+                pass
+    return type(error)(f"{culprit}: {message}")
+
+
+def _validate(estimator, X, y="no_validation", **kwargs):
+    """``validate_data`` whose errors name X or y."""
+    try:
+        return validate_data(estimator, X, y, **kwargs)
+    except (TypeError, ValueError) as error:
+        named = _named(error, X, None if isinstance(y, str) and y == "no_validation" else y)
+        if named is error:
+            raise
+        raise named from error
+
+
 def _patterns_for(estimator, X):
     """The arrangement of ``X`` (with the ones column when ``fit_intercept``)."""
     X_aug = add_intercept(X) if estimator.fit_intercept else X
-    rng = check_random_state(estimator.random_state)
+    rng = check_rng(estimator.random_state)
     return _arrangement(X_aug, estimator.patterns, estimator.n_patterns, rng)
 
 
@@ -152,8 +190,13 @@ def _store(estimator, fits, arrangement):
         for k, (width, net) in enumerate(zip(widths, networks)):
             output[start:start + width, k] = net.output_weights
             start += width
-        hidden = np.vstack([net.augmented_weights for net in networks])
-        estimator.network_ = ReLUNetwork.from_augmented(hidden, output, estimator.fit_intercept)
+        if isinstance(networks[0], GatedReLUNetwork):
+            gates = np.vstack([net.gates for net in networks])
+            hidden = np.vstack([net.hidden_weights for net in networks])
+            estimator.network_ = GatedReLUNetwork(gates, hidden, output)
+        else:
+            hidden = np.vstack([net.augmented_weights for net in networks])
+            estimator.network_ = ReLUNetwork.from_augmented(hidden, output, estimator.fit_intercept)
         estimator.dual_ = np.column_stack([fit.dual for fit in fits])
     estimator.n_neurons_ = estimator.network_.width
     estimator.objective_ = float(sum(fit.objective for fit in fits))
@@ -255,11 +298,18 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         self
         """
         beta = _check_params(self)
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        X, y = _validate(self, X, y, dtype=np.float64, y_numeric=True)
+        try:  # y_numeric converts object arrays only; strings arrive here
+            y = y.astype(np.float64)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"y must be numeric: {error}") from error
         arrangement = _patterns_for(self, X)
-        fit = _fit_network(self, X, y.astype(np.float64), beta, "squared", arrangement)
+        fit = _fit_network(self, X, y, beta, "squared", arrangement)
         _store(self, [fit], arrangement)
         return self
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "network_")
 
     def predict(self, X):
         """Predict with the fitted network.
@@ -273,7 +323,7 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = _validate(self, X, dtype=np.float64, reset=False)
         return _decision(self, X)
 
 
@@ -342,21 +392,28 @@ class ConvexReLUClassifier(ClassifierMixin, BaseEstimator):
         beta = _check_params(self)
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {self.loss!r}.")
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
+        X, y = _validate(self, X, y, dtype=np.float64)
+        try:
+            check_classification_targets(y)
+            encoder = LabelEncoder().fit(y)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"y: {error}") from error
+        classes = encoder.classes_
         codes = encoder.transform(y)
-        if len(self.classes_) < 2:
-            raise ValueError(f"y must contain at least 2 classes; got 1 class ({self.classes_[0]!r}).")
+        if len(classes) < 2:
+            raise ValueError(f"y must contain at least 2 classes; got 1 class ({classes[0]!r}).")
         arrangement = _patterns_for(self, X)
-        columns = [1] if len(self.classes_) == 2 else range(len(self.classes_))
+        columns = [1] if len(classes) == 2 else range(len(classes))
         fits = [
             _fit_network(self, X, np.where(codes == k, 1.0, -1.0), beta, self.loss, arrangement)
             for k in columns
         ]
         _store(self, fits, arrangement)
+        self.classes_ = classes
         return self
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "network_")
 
     def decision_function(self, X):
         """Network output: shape (n_samples,) for two classes, (n_samples, n_classes) otherwise.
@@ -370,7 +427,7 @@ class ConvexReLUClassifier(ClassifierMixin, BaseEstimator):
         ndarray
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = _validate(self, X, dtype=np.float64, reset=False)
         return _decision(self, X)
 
     def predict(self, X):

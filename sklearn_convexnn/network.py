@@ -15,6 +15,7 @@ every other module calls it (through :meth:`ReLUNetwork.objective`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,26 @@ from sklearn.utils import check_array
 
 from .losses import get_loss
 
-__all__ = ["ReLUNetwork", "GatedReLUNetwork", "regularized_objective", "check_beta"]
+__all__ = ["ReLUNetwork", "GatedReLUNetwork", "regularized_objective", "check_beta", "check_data"]
+
+
+def check_data(array, name, **kwargs):
+    """``sklearn.utils.check_array(array, input_name=name, **kwargs)`` whose errors name the argument.
+
+    scikit-learn's messages for NaN, infinity or sparse input name it already; numpy's conversion
+    errors ("could not convert string to float") and shape errors do not, and get ``name`` prefixed.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``check_array``, with ``name`` in the message.
+    """
+    try:
+        return check_array(array, input_name=name, **kwargs)
+    except (TypeError, ValueError) as error:
+        if re.search(rf"\b{re.escape(name)}\b", str(error)):
+            raise
+        raise type(error)(f"{name}: {error}") from error
 
 
 def check_beta(beta, *, name="beta", allow_zero=False):
@@ -67,8 +87,18 @@ def regularized_objective(prediction, y, squared_weight_norm, beta, loss="square
     return get_loss(loss).value(prediction, y) + 0.5 * beta * float(squared_weight_norm)
 
 
+def _as_targets(y):
+    try:
+        return np.asarray(y, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"y must be numeric: {error}") from error
+
+
 def _as_weights(array, name, ndim):
-    array = np.array(array, dtype=np.float64)
+    try:
+        array = np.array(array, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{name} must be numeric: {error}") from error
     if array.ndim not in ndim:
         raise ValueError(f"{name} must have {' or '.join(map(str, ndim))} dimensions, got shape {array.shape}.")
     if not np.all(np.isfinite(array)):
@@ -150,7 +180,7 @@ class ReLUNetwork:
         return X if self.hidden_bias is None else np.column_stack([X, np.ones(X.shape[0])])
 
     def _check_X(self, X):
-        X = check_array(X, dtype=np.float64, input_name="X")
+        X = check_data(X, "X", dtype=np.float64)
         if X.shape[1] != self.n_features:
             raise ValueError(f"X has {X.shape[1]} features, but the network expects {self.n_features}.")
         return X
@@ -174,7 +204,7 @@ class ReLUNetwork:
 
     def objective(self, X, y, beta, loss="squared"):
         r"""Return :math:`F_m(\theta)=L(f_\theta(X),y)+\frac\beta2\sum_j(\|\tilde w_j\|^2+\|\alpha_j\|^2)`."""
-        y = np.asarray(y, dtype=float)
+        y = _as_targets(y)
         prediction = self.predict(X)
         if y.shape != prediction.shape:
             raise ValueError(f"y has shape {y.shape}, but the network predicts shape {prediction.shape}.")
@@ -197,8 +227,8 @@ class ReLUNetwork:
         Xa = self.augment(X)
         pre = Xa @ self.augmented_weights.T
         nu = get_loss(loss).negative_gradient(np.maximum(pre, 0.0) @ self.output_weights, np.asarray(y, float))
-        nu2 = nu.reshape(len(nu), -1)
-        alpha2 = self.output_weights.reshape(self.width, -1)
+        nu2 = nu.reshape(len(nu), self.n_outputs)
+        alpha2 = self.output_weights.reshape(self.width, self.n_outputs)
         grad_output = -(np.maximum(pre, 0.0).T @ nu2) + beta * alpha2
         back = (pre > 0) * (nu2 @ alpha2.T)  # (n, m)
         grad_hidden = -(back.T @ Xa) + beta * self.augmented_weights
@@ -289,7 +319,7 @@ class ReLUNetwork:
         mlp = MLPRegressor(hidden_layer_sizes=(max(self.width, 1),), activation="relu")
         hidden = self.hidden_weights.T.copy()
         bias = np.zeros(self.width) if self.hidden_bias is None else self.hidden_bias.copy()
-        output = self.output_weights.reshape(self.width, -1).copy()
+        output = self.output_weights.reshape(self.width, self.n_outputs).copy()
         if self.width == 0:  # MLPRegressor cannot have an empty layer: one dead neuron
             hidden, bias, output = np.zeros((self.n_features, 1)), np.zeros(1), np.zeros((1, self.n_outputs))
         mlp.coefs_ = [hidden, output]
@@ -342,7 +372,8 @@ class GatedReLUNetwork:
     ----------
     gates : array of shape (m, d)
     hidden_weights : array of shape (m, d)
-    output_weights : array of shape (m,)
+    output_weights : array of shape (m,) or (m, c)
+        Scalar output, or one column per output (the one-vs-rest classifier).
     """
 
     gates: np.ndarray
@@ -352,7 +383,7 @@ class GatedReLUNetwork:
     def __post_init__(self):
         gates = _as_weights(self.gates, "gates", (2,))
         weights = _as_weights(self.hidden_weights, "hidden_weights", (2,))
-        output = _as_weights(self.output_weights, "output_weights", (1,))
+        output = _as_weights(self.output_weights, "output_weights", (1, 2))
         if gates.shape != weights.shape or output.shape[0] != weights.shape[0]:
             raise ValueError("gates, hidden_weights and output_weights must describe the same neurons.")
         object.__setattr__(self, "gates", gates)
@@ -365,8 +396,10 @@ class GatedReLUNetwork:
         return self.hidden_weights.shape[0]
 
     def predict(self, X):
-        r"""Return :math:`\sum_j\mathbb 1[Xg_j\ge0]\odot(Xw_j)\,\alpha_j`."""
-        X = check_array(X, dtype=np.float64, input_name="X")
+        r"""Return :math:`\sum_j\mathbb 1[Xg_j\ge0]\odot(Xw_j)\,\alpha_j`, shape (n,) or (n, c)."""
+        X = check_data(X, "X", dtype=np.float64)
+        if X.shape[1] != self.gates.shape[1]:
+            raise ValueError(f"X has {X.shape[1]} columns, but the network expects {self.gates.shape[1]}.")
         return (((X @ self.gates.T) >= 0) * (X @ self.hidden_weights.T)) @ self.output_weights
 
     def squared_weight_norm(self):
@@ -375,4 +408,4 @@ class GatedReLUNetwork:
 
     def objective(self, X, y, beta, loss="squared"):
         r"""Return :math:`L(f(X),y)+\frac\beta2\sum_j(\|w_j\|^2+\alpha_j^2)`."""
-        return regularized_objective(self.predict(X), np.asarray(y, float), self.squared_weight_norm(), beta, loss)
+        return regularized_objective(self.predict(X), _as_targets(y), self.squared_weight_norm(), beta, loss)

@@ -763,7 +763,7 @@ class DualCircle:
     beta_max: float
 
 
-def dual_circle_view(X, y, *, beta=None, beta_range=(1e-3, 10.0), n_angles=1441, arrangement=None, solver="auto"):
+def dual_circle_view(X, y, *, beta=None, beta_range=(1e-3, 10.0), n_angles=1441, arrangement=None, solver="cg"):
     r"""The dual constraint :math:`|\langle\nu^*,(\tilde Xu)_+\rangle|\le\beta` on the circle of directions, as :math:`\beta` moves.
 
     For 1-D data with the bias column every first-layer direction is a unit vector

@@ -8,6 +8,8 @@ ESTIMATORS = [
     ConvexReLURegressor(n_patterns=30, random_state=0),
     ConvexReLURegressor(activation="gated", n_patterns=30, random_state=0),
     ConvexReLUClassifier(n_patterns=30, random_state=0),
+    # one-vs-rest with gated networks (multiclass checks; it crashed before the gated networks were stacked)
+    ConvexReLUClassifier(activation="gated", n_patterns=30, random_state=0),
     ConvexReLUClassifier(loss="logistic", n_patterns=30, random_state=0),
 ]
 

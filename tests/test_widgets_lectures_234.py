@@ -104,7 +104,7 @@ def test_dual_circle_view_touches_beta_at_the_optimal_directions(data):
         view.slider.value = beta
         circle = view.result
         assert circle.beta == pytest.approx(beta)
-        reference = ConvexReLURegressor(beta=beta, patterns="exact").fit(data.X, data.y)
+        reference = ConvexReLURegressor(beta=beta, patterns="exact", solver="cg").fit(data.X, data.y)
         assert circle.objective == pytest.approx(reference.objective_, rel=1e-6)
         np.testing.assert_allclose(circle.dual, data.y - reference.predict(data.X), atol=1e-5)
         assert circle.duality_gap <= 1e-7

@@ -6,9 +6,18 @@ The dual constraint of the ReLU program (C) is
 .. math:: \|\Pi_{\mathcal K_i}(s\,g_i(\nu))\|\le\beta\qquad\forall i,\ s=\pm1,
 
 with :math:`\mathcal K_i=\{u:(2D_i-I)Xu\ge0\}`; for the gated program (CG) it is
-:math:`\|g_i(\nu)\|\le\beta`. The projection is computed by NNLS (the cone lemma):
-:math:`\lambda^\star=\arg\min_{\lambda\ge0}\|X^\top S_i\lambda+g\|`,
-:math:`\Pi_{\mathcal K_i}(g)=g+X^\top S_i\lambda^\star`, :math:`S_i=2D_i-I`.
+:math:`\|g_i(\nu)\|\le\beta`. The projection is computed from the dual NNLS problem (the cone
+lemma, Moreau decomposition):
+
+.. math:: \lambda^\star=\arg\min_{\lambda\ge0}\|g+X^\top S_i\lambda\|,\qquad
+          \Pi_{\mathcal K_i}(g)=g+X^\top S_i\lambda^\star,\qquad S_i=2D_i-I .
+
+Every :math:`\lambda\ge0` gives the upper bound :math:`\|\Pi_{\mathcal K_i}(g)\|\le\|g+X^\top S_i\lambda\|`
+(the distance from :math:`g` to the polar cone), so an early-stopped solve still certifies a bound.
+:func:`project_onto_cones` solves many such problems at once by the Lawson–Hanson active-set method,
+vectorised over patterns: one ``X @ U`` matrix product per iteration for the whole batch, and
+batched ``d x d`` solves for the active constraints (at most ``d`` of them). Warm starts (the active
+constraints of an earlier projection) usually finish in one iteration.
 """
 
 from __future__ import annotations
@@ -16,18 +25,318 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import nnls
 
 from ..losses import get_loss
 
 __all__ = [
     "project_onto_cone",
+    "project_onto_cones",
+    "ConeProjections",
     "pattern_correlations",
     "DualConstraint",
     "dual_constraint",
     "max_dual_violation",
     "dual_lower_bound",
 ]
+
+#: constraint rows :math:`s_kx_k^\top u/\|x_k\|\ge-\text{PROJECTION_TOL}\,\|g\|` count as satisfied
+PROJECTION_TOL = 1e-12
+#: entries of :math:`X U` computed per chunk (bounds the memory of a batch to ~32 MB)
+_CHUNK_ENTRIES = 4_000_000
+
+
+@dataclass(frozen=True)
+class ConeProjections:
+    r"""Projections :math:`\Pi_{\mathcal K_b}(g_b)` of a batch of vectors onto their cones.
+
+    Attributes
+    ----------
+    points : ndarray of shape (B, d)
+        :math:`u_b=g_b+X^\top S_b\lambda_b`; the projection where ``exact``.
+    values : ndarray of shape (B,)
+        :math:`\|u_b\|`: the value :math:`\|\Pi_{\mathcal K_b}(g_b)\|` where ``exact``, an upper bound on
+        it elsewhere (the solve stopped once the bound fell below ``stop_below``).
+    active : ndarray of int of shape (B, d + 1)
+        Rows :math:`k` with :math:`\lambda_{b,k}>0` (the active cone constraints), padded with ``-1``;
+        pass it back as ``active=`` to warm-start a nearby projection.
+    exact : ndarray of bool of shape (B,)
+    n_iter : int
+        Largest number of active-set iterations in the batch.
+    """
+
+    points: np.ndarray
+    values: np.ndarray
+    active: np.ndarray
+    exact: np.ndarray
+    n_iter: int
+
+
+def _row_norms(X):
+    return np.sqrt(np.einsum("ij,ij->i", X, X))
+
+
+class _Batch:
+    """Lawson–Hanson state for a chunk of projections: one row per vector, ``d + 1`` slots for active rows.
+
+    Slots may have holes (``valid`` False); ``E`` caches the signed active rows :math:`s_kx_k` (zero in
+    holes), so no step gathers from ``X`` more than the rows it adds.
+    """
+
+    def __init__(self, X, masks, G, active):
+        self.X, self.masks, self.G = X, masks, G  # masks (n, m) bool, G (m, d)
+        m, d = G.shape
+        self.slots = d + 1
+        self.act = np.full((m, self.slots), -1, dtype=np.intp)
+        self.lam = np.zeros((m, self.slots))
+        self.E = np.zeros((m, self.slots, d))
+        self.gram = np.zeros((m, self.slots, self.slots))  # E E^T, kept up to date slot by slot
+        self.Eg = np.zeros((m, self.slots))  # E g
+        if active is not None:
+            active = np.asarray(active, dtype=np.intp)[:, : self.slots]
+            self.act[:, : active.shape[1]] = np.where(active >= 0, active, -1)
+            rows, slots = np.nonzero(self.act >= 0)
+            self.set_rows(rows, slots, self.act[rows, slots])
+
+    @property
+    def valid(self):
+        return self.act >= 0
+
+    def set_rows(self, vectors, slots, rows):
+        """Put data row ``rows[j]`` (signed for its pattern) into ``slots[j]`` of vector ``vectors[j]``."""
+        self.act[vectors, slots] = rows
+        self.lam[vectors, slots] = 0.0
+        sign = np.where(self.masks[rows, vectors], 1.0, -1.0)
+        new = sign[:, None] * self.X[rows]
+        self.E[vectors, slots] = new
+        for j in range(len(vectors)) if len(np.unique(vectors)) < len(vectors) else [slice(None)]:
+            v, k, e = vectors[j], slots[j], new[j]
+            products = np.einsum("...kd,...d->...k", self.E[v], e)
+            self.gram[v, k, :] = products
+            self.gram[v, :, k] = products
+        self.Eg[vectors, slots] = np.einsum("bd,bd->b", new, self.G[vectors])
+
+    def clear(self, vectors, slots):
+        self.act[vectors, slots] = -1
+        self.lam[vectors, slots] = 0.0
+        self.E[vectors, slots] = 0.0
+        self.gram[vectors, slots, :] = 0.0
+        self.gram[vectors, :, slots] = 0.0
+        self.Eg[vectors, slots] = 0.0
+
+    def least_squares(self, idx):
+        r"""Unconstrained :math:`z=\arg\min\|g+E^\top z\|` on the active rows (holes: z = 0)."""
+        valid = self.act[idx] >= 0
+        gram = self.gram[idx]
+        diag = np.arange(self.slots)
+        gram[:, diag, diag] += ~valid  # identity on the holes
+        rhs = -self.Eg[idx]
+        try:
+            z = np.linalg.solve(gram, rhs[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            z = np.einsum("bkl,bl->bk", np.linalg.pinv(gram), rhs)
+        return np.where(valid, z, 0.0), valid
+
+    def points(self, idx):
+        return self.G[idx] + np.einsum("bk,bkd->bd", self.lam[idx], self.E[idx])
+
+    def restore_feasibility(self, idx, newest):
+        r"""Lawson–Hanson inner loop: move :math:`\lambda` towards the least-squares point, keeping :math:`\lambda\ge0`.
+
+        Returns the vectors whose newest slot got a non-positive least-squares weight at the first solve
+        (numerical end of the active-set method; the slot is cleared again).
+        """
+        z, valid = self.least_squares(idx)
+        bad_new = z[np.arange(len(idx)), newest] <= 0
+        stalled = idx[bad_new]
+        self.clear(stalled, newest[bad_new])
+        idx, z, valid = idx[~bad_new], z[~bad_new], valid[~bad_new]
+        while len(idx):
+            negative = valid & (z <= 0)
+            done = ~negative.any(axis=1)
+            self.lam[idx[done]] = z[done]
+            idx, z, valid, negative = idx[~done], z[~done], valid[~done], negative[~done]
+            if not len(idx):
+                break
+            lam = self.lam[idx]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(negative, lam / (lam - z), np.inf)
+            alpha = ratio.min(axis=1, keepdims=True)
+            lam = lam + alpha * (z - lam)
+            leaving = valid & ((ratio <= alpha) | (lam <= 0))  # the constraints that reached zero
+            self.lam[idx] = np.where(leaving, 0.0, lam)
+            vectors, slots = np.nonzero(leaving)
+            self.clear(idx[vectors], slots)
+            z, valid = self.least_squares(idx)
+        return stalled
+
+
+def _lawson_hanson_steps(batch, todo, constraint_values, threshold, stop_below, max_iter, steps):
+    """Lawson–Hanson steps for the vectors ``todo`` until each satisfies the rows ``constraint_values`` sees.
+
+    ``constraint_values(index, U)`` returns, for the vectors ``todo[index]`` at points ``U``, the most
+    violated row (global index) and its normalised value. A vector leaves when those rows are satisfied,
+    its bound falls below ``stop_below``, the method ends numerically, or ``max_iter`` steps were taken
+    (``steps`` counts them per vector). Vectors whose newest row got no weight are returned as stalled.
+    """
+    position = np.arange(len(todo))
+    stalled = []
+    while len(position):
+        index = todo[position]
+        U = batch.points(index)
+        worst, worst_value = constraint_values(position, U)
+        act = batch.act[index]
+        repeated = (act == worst[:, None]).any(axis=1)
+        leave = ((worst_value >= -threshold[index]) | repeated | (np.linalg.norm(U, axis=1) <= stop_below[index])
+                 | (steps[index] >= max_iter) | (act >= 0).all(axis=1))
+        position, worst, act = position[~leave], worst[~leave], act[~leave]
+        if not len(position):
+            break
+        index = todo[position]
+        steps[index] += 1
+        newest = np.argmax(act < 0, axis=1)  # first hole
+        batch.set_rows(index, newest, worst)
+        stuck = batch.restore_feasibility(index, newest)
+        if len(stuck):
+            stalled.append(stuck)
+            position = position[~np.isin(index, stuck)]
+    return np.concatenate(stalled) if stalled else np.zeros(0, dtype=np.intp)
+
+
+def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_per_round):
+    m, d = G.shape
+    n = X.shape[0]
+    batch = _Batch(X, masks, G, active)
+    threshold = tol * np.linalg.norm(G, axis=1)
+    points = np.zeros((m, d))
+    values = np.zeros(m)
+    exact = np.zeros(m, dtype=bool)
+    steps = np.zeros(m, dtype=np.intp)
+    # warm start: keep the largest positive subset of the given active rows
+    todo = np.flatnonzero(batch.valid.any(axis=1))
+    while len(todo):
+        z, valid = batch.least_squares(todo)
+        positive = valid & (z > 0)
+        ok = (positive == valid).all(axis=1)
+        batch.lam[todo[ok]] = z[ok]
+        todo = todo[~ok]
+        vectors, slots = np.nonzero(valid[~ok] & ~positive[~ok])
+        batch.clear(todo[vectors], slots)
+        batch.lam[todo] = 0.0
+        todo = todo[batch.valid[todo].any(axis=1)]
+    # Rows are checked in full once per round (one matrix product for the batch); between two full
+    # checks the method works on a small set of rows per vector, grown by the most violated rows of
+    # each check. With few rows the set is all of them and every step is a full check.
+    subsets = n > 8 * rows_per_round
+    working = np.zeros((m, 0), dtype=np.intp)
+    todo = np.arange(m)
+    while len(todo):
+        U = batch.points(todo)
+        C = X_unit @ U.T  # normalised constraint values s_k x_k^T u / ||x_k||
+        np.negative(C, out=C, where=~masks[:, todo])
+        worst = np.argmin(C, axis=0)
+        worst_value = C[worst, np.arange(len(todo))]
+        norms = np.linalg.norm(U, axis=1)
+        feasible = worst_value >= -threshold[todo]
+        act = batch.act[todo]
+        repeated = (act == worst[:, None]).any(axis=1)  # numerical end of the method
+        finished = (feasible | repeated | (norms <= stop_below[todo]) | (steps[todo] >= max_iter)
+                    | (act >= 0).all(axis=1))
+        done = todo[finished]
+        points[done], values[done] = U[finished], norms[finished]
+        exact[done] = feasible[finished] | repeated[finished]
+        todo, C, worst = todo[~finished], C[:, ~finished], worst[~finished]
+        if not len(todo):
+            break
+        if subsets:
+            count = min(rows_per_round, n - 1)
+            new_rows = np.argpartition(C, count, axis=0)[:count].T  # the most violated rows of each vector
+            grown = np.full((m, working.shape[1] + count), -1, dtype=np.intp)
+            grown[:, : working.shape[1]] = working
+            grown[todo, working.shape[1]:] = new_rows
+            working = grown
+            rows = working[todo]
+            safe = np.where(rows >= 0, rows, 0)
+            gathered = X_unit[safe]  # (len(todo), rows, d)
+            signs = np.where(masks[safe, todo[:, None]], 1.0, -1.0)
+            signs[rows < 0] = 0.0
+
+            def constraint_values(position, U, gathered=gathered, signs=signs, rows=rows):
+                values = np.einsum("bwd,bd->bw", gathered[position], U) * signs[position]
+                values[rows[position] < 0] = np.inf
+                local = np.argmin(values, axis=1)
+                return rows[position, local], values[np.arange(len(position)), local]
+        else:
+            def constraint_values(position, U, first=[True], worst=worst):
+                if first[0]:  # the full check above already found the worst rows
+                    first[0] = False
+                    index = todo[position]
+                    return worst[position], np.full(len(position), -np.inf)
+                index = todo[position]
+                C = X_unit @ U.T
+                np.negative(C, out=C, where=~masks[:, index])
+                rows = np.argmin(C, axis=0)
+                return rows, C[rows, np.arange(len(index))]
+        stalled = _lawson_hanson_steps(batch, todo, constraint_values, threshold, stop_below, max_iter, steps)
+        if len(stalled):
+            U = batch.points(stalled)
+            points[stalled], values[stalled], exact[stalled] = U, np.linalg.norm(U, axis=1), True
+            todo = todo[~np.isin(todo, stalled)]
+    return points, values, batch.act, exact, int(steps.max(initial=0))
+
+
+def project_onto_cones(G, X, masks, *, active=None, stop_below=None, tol=PROJECTION_TOL, max_iter=None):
+    r"""Project every column :math:`g_b` of ``G`` onto its cone :math:`\mathcal K_b=\{u:(2D_b-I)Xu\ge0\}`.
+
+    Lawson–Hanson on :math:`\min_{\lambda\ge0}\|g_b+X^\top S_b\lambda\|`, vectorised over ``b``;
+    :math:`\Pi_{\mathcal K_b}(g_b)=g_b+X^\top S_b\lambda^\star` (THEORY §D, cone lemma).
+
+    Parameters
+    ----------
+    G : ndarray of shape (d, B)
+        Vectors to project, one per column.
+    X : ndarray of shape (n, d)
+    masks : bool ndarray of shape (n, B)
+        Diagonal of :math:`D_b` for each column.
+    active : int ndarray of shape (B, k), optional
+        Warm start: rows believed active (``-1`` = none), e.g. ``ConeProjections.active`` of an
+        earlier call.
+    stop_below : float or ndarray of shape (B,), optional
+        Stop a projection as soon as its upper bound :math:`\|g_b+X^\top S_b\lambda\|` is at most
+        this (then ``values`` is that bound and ``exact`` is False). Default: solve exactly.
+    tol : float
+        A constraint row counts as satisfied when :math:`s_kx_k^\top u\ge-\text{tol}\,\|x_k\|\|g_b\|`.
+    max_iter : int, optional
+        Cap on active-set iterations (default ``20 d + 100``).
+
+    Returns
+    -------
+    ConeProjections
+    """
+    G = np.asarray(G, dtype=float)
+    X = np.asarray(X, dtype=float)
+    masks = np.asarray(masks, dtype=bool)
+    if G.ndim != 2 or masks.ndim != 2 or G.shape[0] != X.shape[1] or masks.shape != (X.shape[0], G.shape[1]):
+        raise ValueError(f"G must be (d, B) and masks (n, B) for X of shape {X.shape}, got {G.shape} and {masks.shape}.")
+    n, d = X.shape
+    B = G.shape[1]
+    stop_below = np.broadcast_to(-np.inf if stop_below is None else np.asarray(stop_below, dtype=float), (B,))
+    max_iter = 20 * d + 100 if max_iter is None else int(max_iter)
+    norms = _row_norms(X)
+    X_unit = X * np.divide(1.0, norms, out=np.zeros(n), where=norms > 0)[:, None]
+    points = np.zeros((B, d))
+    values = np.zeros(B)
+    act = np.full((B, d + 1), -1, dtype=np.intp)
+    exact = np.zeros(B, dtype=bool)
+    n_iter = 0
+    chunk = max(1, _CHUNK_ENTRIES // max(n, 1))
+    for start in range(0, B, chunk):
+        part = slice(start, min(B, start + chunk))
+        warm = None if active is None else np.asarray(active)[part]
+        p, v, a, e, k = _project_chunk(X, X_unit, masks[:, part], G[:, part].T.copy(), warm, stop_below[part], tol,
+                                       max_iter, max(4 * d, 20))
+        points[part], values[part], act[part], exact[part] = p, v, a, e
+        n_iter = max(n_iter, k)
+    return ConeProjections(points, values, act, exact, n_iter)
 
 
 def project_onto_cone(g, X, mask):
@@ -44,14 +353,10 @@ def project_onto_cone(g, X, mask):
     -------
     ndarray of shape (d,)
         :math:`\Pi_{\mathcal K}(g)=g+X^\top S\lambda^\star` with
-        :math:`\lambda^\star=\arg\min_{\lambda\ge0}\|X^\top S\lambda+g\|`.
+        :math:`\lambda^\star=\arg\min_{\lambda\ge0}\|X^\top S\lambda+g\|` (see :func:`project_onto_cones`).
     """
-    signed_rows = np.where(mask, 1.0, -1.0)[:, None] * X
     g = np.asarray(g, dtype=float)
-    if np.all(signed_rows @ g >= 0):
-        return g.copy()
-    lam, _ = nnls(signed_rows.T, -g, maxiter=50 * X.shape[0])
-    return g + signed_rows.T @ lam
+    return project_onto_cones(g[:, None], X, np.asarray(mask, dtype=bool)[:, None]).points[0]
 
 
 def pattern_correlations(nu, X, masks):
@@ -89,6 +394,11 @@ class DualConstraint:
         return int(i), (1 if k == 0 else -1)
 
 
+def _unit(points, values):
+    safe = np.where(values > 0, values, 1.0)
+    return np.where(values[:, None] > 0, points / safe[:, None], 0.0)
+
+
 def dual_constraint(nu, X, masks, activation="relu"):
     r"""Evaluate :math:`\|\Pi_{\mathcal K_i}(\pm X^\top D_i\nu)\|` for every pattern (THEORY §D).
 
@@ -104,31 +414,37 @@ def dual_constraint(nu, X, masks, activation="relu"):
     -------
     DualConstraint
     """
-    G = pattern_correlations(nu, X, masks)
-    P, d = G.shape[1], G.shape[0]
+    X = np.asarray(X, dtype=float)
+    masks = np.asarray(masks, dtype=bool)
+    G = pattern_correlations(np.asarray(nu, dtype=float), X, masks)
+    d, P = G.shape
     values = np.zeros((P, 2))
     directions = np.zeros((P, 2, d))
-    for i in range(P):
-        for k, sign in enumerate((1.0, -1.0)):
-            g = sign * G[:, i]
-            projection = g if activation == "gated" else project_onto_cone(g, X, masks[:, i])
-            norm = np.linalg.norm(projection)
-            values[i, k] = norm
-            if norm > 0:
-                directions[i, k] = projection / norm
+    for k, sign in enumerate((1.0, -1.0)):
+        if activation == "gated":
+            points = sign * G.T
+            norms = np.linalg.norm(points, axis=1)
+        else:
+            projections = project_onto_cones(sign * G, X, masks)
+            points, norms = projections.points, projections.values
+        values[:, k] = norms
+        directions[:, k] = _unit(points, norms)
     return DualConstraint(values, directions)
 
 
-def max_dual_violation(nu, X, masks, activation="relu", blocks=None):
-    r"""Return :math:`(V(\nu), i^\star, s^\star, \bar u^\star)` without projecting every pattern.
+def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None):
+    r"""Return :math:`(V(\nu), i^\star, s^\star, \bar u^\star)` without projecting every pattern exactly.
 
     ``blocks`` (bool, (P, 2)) restricts the maximum to the existing blocks: column 0 for
     :math:`+g_i` (the :math:`u_i`), column 1 for :math:`-g_i` (the :math:`v_i`); default all
-    (gated: the value is :math:`\|g_i\|` for either sign).
+    (gated: the value is :math:`\|g_i\|` for either sign). ``active`` (int, (P, 2, k), ``-1``
+    padded) optionally warm-starts the projection of :math:`\pm g_i` with the cone constraints active
+    at a nearby :math:`\nu` (a solver's last pricing); it changes the speed, not the result.
 
-    Uses :math:`\|\Pi_{\mathcal K}(g)\|\le\|g\|`: patterns are visited by decreasing
-    :math:`\|g_i\|` and the search stops once :math:`\|g_i\|` cannot beat the best value found.
-    The result equals ``dual_constraint(...).max_value`` exactly.
+    Uses :math:`\|\Pi_{\mathcal K}(g)\|\le\|g\|`: patterns are visited in batches by decreasing
+    :math:`\|g_i\|`; a batch stops once :math:`\|g_i\|` cannot beat the best value found, and a
+    projection stops as soon as its upper bound cannot beat it either. The result equals
+    ``dual_constraint(...).max_value`` (over the existing blocks).
 
     Returns
     -------
@@ -137,13 +453,14 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None):
     sign : int
     direction : ndarray of shape (d,)
     """
-    G = pattern_correlations(nu, X, masks)
+    X = np.asarray(X, dtype=float)
+    masks = np.asarray(masks, dtype=bool)
+    G = pattern_correlations(np.asarray(nu, dtype=float), X, masks)
     d, P = G.shape
     if P == 0:
         return 0.0, -1, 1, np.zeros(d)
     norms = np.linalg.norm(G, axis=0)
-    if blocks is None:
-        blocks = np.ones((P, 2), dtype=bool)
+    blocks = np.ones((P, 2), dtype=bool) if blocks is None else np.asarray(blocks, dtype=bool)
     present = blocks.any(axis=1)
     if not present.any():
         return 0.0, -1, 1, np.zeros(d)
@@ -152,17 +469,24 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None):
         i = int(np.argmax(norms))
         direction = G[:, i] / norms[i] if norms[i] > 0 else np.zeros(d)
         return float(max(norms[i], 0.0)), i, 1, direction
-    best = (0.0, int(np.argmax(norms)), 1, np.zeros(d))
-    for i in np.argsort(-norms):
-        if norms[i] <= best[0]:
+    candidates = [(i, k) for i in np.argsort(-norms, kind="stable") for k in (0, 1) if blocks[i, k]]
+    best = (0.0, candidates[0][0], 1 if candidates[0][1] == 0 else -1, np.zeros(d))
+    batch_size = 16
+    start = 0
+    while start < len(candidates):
+        if norms[candidates[start][0]] <= best[0]:
             break
-        for k, sign in enumerate((1, -1)):
-            if not blocks[i, k]:
-                continue
-            projection = project_onto_cone(sign * G[:, i], X, masks[:, i])
-            value = float(np.linalg.norm(projection))
-            if value > best[0]:
-                best = (value, int(i), sign, projection / value)
+        batch = [c for c in candidates[start:start + batch_size] if norms[c[0]] > best[0]]
+        start += batch_size
+        batch_size *= 2
+        index = np.array([i for i, _ in batch])
+        signs = np.array([1.0 if k == 0 else -1.0 for _, k in batch])
+        warm = None if active is None else np.asarray(active)[index, np.where(signs > 0, 0, 1)]
+        projections = project_onto_cones(G[:, index] * signs, X, masks[:, index], active=warm, stop_below=best[0])
+        j = int(np.argmax(projections.values))
+        value = float(projections.values[j])
+        if value > best[0]:  # exact, or an upper bound when the iteration cap was hit (conservative)
+            best = (value, int(index[j]), int(signs[j]), projections.points[j] / value)
     return best
 
 

@@ -21,16 +21,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array
 
 from ..arrangements import Arrangement
 from ..losses import check_targets_for_loss, get_loss
-from ..network import GatedReLUNetwork, ReLUNetwork, check_beta
+from ..network import GatedReLUNetwork, ReLUNetwork, check_beta, check_data
 from .dual import dual_lower_bound, max_dual_violation
 
-__all__ = ["ConvexProgram", "ConvexSolution", "SolverError", "SolverResult", "ACTIVATIONS", "STATUSES"]
+__all__ = ["ConvexProgram", "ConvexSolution", "SolverError", "SolverResult", "ACTIVATIONS", "STATUSES",
+           "TARGET_SCALE_RANGE"]
 
 ACTIVATIONS = ("relu", "gated")
+#: squared-loss targets with max|y| outside this range are rescaled to max|y| = 1 for the backend
+TARGET_SCALE_RANGE = (1e-3, 1e3)
 
 
 class SolverError(RuntimeError):
@@ -165,11 +167,11 @@ class ConvexProgram:
     """
 
     def __init__(self, X, y, beta, arrangement, activation="relu", loss="squared", blocks=None):
-        self.X = check_array(X, dtype=np.float64, input_name="X")
+        self.X = check_data(X, "X", dtype=np.float64)
         y = np.asarray(y)
         if y.ndim != 1:
             raise ValueError(f"y must be one-dimensional, got shape {y.shape}.")
-        self.y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
+        self.y = check_data(y, "y", dtype=np.float64, ensure_2d=False)
         if self.y.shape[0] != self.X.shape[0]:
             raise ValueError(f"X has {self.X.shape[0]} samples but y has {self.y.shape[0]}.")
         self.beta = check_beta(beta)
@@ -196,7 +198,7 @@ class ConvexProgram:
         self.blocks = blocks
         self.blocks.setflags(write=False)
         self._cache = {}
-        self._beta_max = {}  # shared with with_beta copies: beta_max does not depend on beta
+        self._shared = {}  # shared with with_beta copies: beta_max and the rescaled program do not depend on beta
 
     # ------------------------------------------------------------------ data
     @property
@@ -222,12 +224,35 @@ class ConvexProgram:
         its dual objective :math:`-L^*(-\nu_0)` equals :math:`L(0)` (Fenchel–Young with equality at
         :math:`\hat y=0`), so the gap is zero. It does not depend on :math:`\beta`.
         """
-        if "value" not in self._beta_max:
+        if "beta_max" not in self._shared:
             nu_zero = get_loss(self.loss).zero_prediction_dual(self.y)
-            self._beta_max["value"] = float(
+            self._shared["beta_max"] = float(
                 max_dual_violation(nu_zero, self.X, self.masks, self.activation, blocks=self.blocks)[0]
             )
-        return self._beta_max["value"]
+        return self._shared["beta_max"]
+
+    def _target_scale(self):
+        r"""The factor :math:`s` by which the backend's targets are divided (1: none).
+
+        For the squared loss, :math:`\tfrac12\|\hat y-y\|^2+\beta\sum\|u_i\|` at :math:`u` equals
+        :math:`s^2` times the objective of the program with targets :math:`y/s` and weight decay
+        :math:`\beta/s` at :math:`u/s`. Targets far from unit scale are solved that way, because
+        Clarabel misreports such problems (e.g. "infeasible" for :math:`\max|y|=10^6`).
+        """
+        if self.loss != "squared":
+            return 1.0
+        scale = float(np.max(np.abs(self.y), initial=0.0))
+        if scale == 0.0 or TARGET_SCALE_RANGE[0] <= scale <= TARGET_SCALE_RANGE[1]:
+            return 1.0
+        return scale
+
+    def _rescaled(self, scale):
+        """The program with targets ``y / scale`` and weight decay ``beta / scale`` (compiled state shared)."""
+        key = ("rescaled", scale)
+        if key not in self._shared:
+            self._shared[key] = ConvexProgram(self.X, self.y / scale, self.beta / scale, self.arrangement,
+                                              self.activation, self.loss, blocks=self.blocks)
+        return self._shared[key].with_beta(self.beta / scale)
 
     def with_beta(self, beta):
         """The same program with another :math:`\\beta`, sharing compiled solver state."""
@@ -320,6 +345,13 @@ class ConvexProgram:
             For :math:`\beta\ge` :attr:`beta_max` the zero solution, exactly optimal, without calling
             the backend (``solver="zero"``).
 
+        Notes
+        -----
+        Squared-loss targets with :math:`s=\max|y|` outside :data:`TARGET_SCALE_RANGE` are handed to
+        the backend as :math:`y/s` with weight decay :math:`\beta/s`, and its blocks are multiplied by
+        :math:`s` (an exact identity, see ``_target_scale``); the dual, bound and gap are computed on
+        this program.
+
         Warns
         -----
         ConvergenceWarning
@@ -329,8 +361,11 @@ class ConvexProgram:
         Raises
         ------
         SolverError
-            If the backend raised, reported the problem infeasible or failed, returned a status
-            outside :data:`STATUSES`, or blocks that are not finite or not of shape (P, d).
+            If the backend raised (anything but a ValueError/TypeError about its arguments; a
+            ``LinAlgError`` is a solver failure), reported the problem infeasible or failed, returned a
+            status outside :data:`STATUSES`, or blocks that are not finite or not of shape (P, d).
+        ValueError, TypeError
+            For invalid ``tol``/``max_iter``, or raised by the backend about its arguments.
         """
         from .solvers import resolve_solver
 
@@ -345,18 +380,28 @@ class ConvexProgram:
             # interior-point solvers return noise blocks, or fail, on this degenerate problem.
             zeros = np.zeros((self.n_patterns, self.X.shape[1]))
             return self.solution(zeros, zeros, status="optimal", n_iter=0, solver="zero")
+        scale = self._target_scale()
+        target = self if scale == 1.0 else self._rescaled(scale)
+        if target is not self and warm_start is not None:  # a ConvexSolution or a pair of blocks (u, v)
+            u, v = (warm_start.u, warm_start.v) if isinstance(warm_start, ConvexSolution) else warm_start
+            warm_start = target.solution(np.asarray(u) / scale, np.asarray(v) / scale)
         try:
             with warnings.catch_warnings():
                 # cvxpy's own warning; the status it describes is reported below as a ConvergenceWarning
                 warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
-                result = backend(self, tol=tol, max_iter=max_iter, warm_start=warm_start, verbose=verbose,
+                result = backend(target, tol=tol, max_iter=max_iter, warm_start=warm_start, verbose=verbose,
                                  **options)
         except SolverError:
             raise
+        except (ValueError, TypeError) as error:
+            if not isinstance(error, np.linalg.LinAlgError):
+                raise  # bad arguments (e.g. a backend that does not solve this program), named by the backend
+            raise SolverError(f"solver {name!r} failed with {type(error).__name__}: {error}") from error
         except Exception as error:  # any other failure of a backend is a solver failure, never obscure
             raise SolverError(f"solver {name!r} failed with {type(error).__name__}: {error}") from error
         _check_result(result, name, (self.n_patterns, self.X.shape[1]))
-        solution = self.solution(result.u, result.v, status=result.status, n_iter=result.n_iter, solver=name)
+        solution = self.solution(scale * result.u, scale * result.v, status=result.status, n_iter=result.n_iter,
+                                 solver=name)
         if result.status != "optimal":
             warnings.warn(
                 f"solver {name!r} stopped with status {result.status!r} after {result.n_iter} iterations; "

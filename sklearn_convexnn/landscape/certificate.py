@@ -23,7 +23,6 @@ import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 from ..arrangements import Arrangement, enumerate_patterns, sample_patterns
 from ..convex.dual import dual_lower_bound, max_dual_violation
@@ -144,6 +143,13 @@ def check_problem(network, X, y, beta, loss, name="network"):
         raise ValueError("y must contain only finite values.")
     beta = check_beta(beta)
     loss = check_targets_for_loss(y, loss).name
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = np.isfinite(network.squared_weight_norm()) and np.all(np.isfinite(network.predict(X)))
+    if not finite:
+        raise ValueError(
+            f"{name} overflows: its squared weight norm or its predictions on X are not finite in float64 "
+            "(weights or X too large)."
+        )
     return X_aug, y, beta, loss
 
 
@@ -184,7 +190,7 @@ def resolve_patterns(X_aug, patterns, *, n_patterns=1000, random_state=None, req
         elif require_exhaustive:
             arrangement = None
         else:
-            arrangement = sample_patterns(X_aug, n_patterns, random_state=check_random_state(random_state))
+            arrangement = sample_patterns(X_aug, n_patterns, random_state=random_state)
     else:
         raise ValueError(f"{name} must be one of {PATTERN_CHOICES} or an Arrangement, got {patterns!r}.")
     if require_exhaustive and (arrangement is None or not arrangement.exhaustive):

@@ -39,13 +39,13 @@ from functools import cached_property
 import numpy as np
 from scipy.optimize import LinearConstraint, linprog, milp
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_random_state
 
 from ..arrangements import Arrangement, add_intercept, enumerate_patterns
 from ..convex.dual import dual_constraint, dual_lower_bound, project_onto_cone
 from ..convex.program import ConvexProgram
 from ..losses import check_targets_for_loss, get_loss
-from ..network import ReLUNetwork, check_beta
+from ..network import ReLUNetwork, check_beta, check_data
 
 __all__ = ["OptimalPolytope", "OptimalSet", "optimal_set", "MAX_VERTEX_SUBSETS"]
 
@@ -345,7 +345,9 @@ class OptimalPolytope:
         A_red, b_red = self._reduced
         c = cp.Variable(p)
         problem = cp.Problem(cp.Minimize(cp.sum_squares(c)), [A_red @ c == b_red, c >= 0])
-        problem.solve(solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+        with warnings.catch_warnings():  # cvxpy's "may be inaccurate": the status is checked here
+            warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
+            problem.solve(solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
         if c.value is None or problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
             raise RuntimeError(f"the minimum-norm problem ended with status {problem.status!r}.")
         scaled = np.maximum(np.asarray(c.value), 0.0)
@@ -730,18 +732,37 @@ def _tight_directions(nu, X_aug, masks, beta, tol):
 
 
 def _polish_fixed_columns(columns, y, beta, loss):
-    r"""Fallback of step 5: :math:`\min_{c\ge0}L(Ac)+\beta\mathbf 1^\top c` for fixed columns (cvxpy/Clarabel)."""
+    r"""Fallback of step 5: :math:`\min_{c\ge0}L(Ac)+\beta\mathbf 1^\top c` for fixed columns (cvxpy/Clarabel).
+
+    For the squared loss the problem is solved for :math:`y/s`, :math:`\beta/s`, :math:`s=\max|y|`, and
+    :math:`c` scaled back (the same minimizer up to the factor :math:`s`); SCS is tried when Clarabel
+    fails or reports no solution.
+    """
     import cvxpy as cp
 
+    scale = float(np.max(np.abs(y), initial=0.0)) if get_loss(loss).name == "squared" else 1.0
+    scale = scale if scale > 0 else 1.0
     c = cp.Variable(columns.shape[1], nonneg=True)
-    problem = cp.Problem(cp.Minimize(get_loss(loss).cvxpy_expression(columns @ c, y) + beta * cp.sum(c)))
-    try:
-        problem.solve(solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
-    except cp.error.SolverError:
-        problem.solve(solver="SCS", eps=1e-10, max_iters=200_000)
-    if c.value is None:
-        raise RuntimeError(f"the polishing problem ended with status {problem.status!r}.")
-    return np.maximum(np.asarray(c.value, dtype=float), 0.0)
+    problem = cp.Problem(cp.Minimize(get_loss(loss).cvxpy_expression(columns @ c, y / scale)
+                                     + (beta / scale) * cp.sum(c)))
+    with warnings.catch_warnings():  # cvxpy's "may be inaccurate": optimal_set certifies its result
+        warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
+        try:
+            problem.solve(solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+        except cp.error.SolverError:
+            pass
+        if c.value is None or problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+            try:
+                problem.solve(solver="SCS", eps=1e-10, max_iters=200_000)
+            except cp.error.SolverError:
+                pass
+    if c.value is None or problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        raise RuntimeError(
+            f"the optimal set could not be polished: the fixed-column problem ended with status "
+            f"{problem.status!r} in Clarabel and SCS (badly scaled data? max|y|/beta = "
+            f"{float(np.max(np.abs(y), initial=0.0)) / beta:.3g})."
+        )
+    return np.maximum(np.asarray(c.value, dtype=float), 0.0) * scale
 
 
 def _face_map(nu, X_aug, mask, sign, beta):
@@ -926,6 +947,9 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
     ------
     ValueError
         On invalid input, or sampled (non-exhaustive) patterns.
+    RuntimeError
+        If polishing loses every optimal block while the solver's solution is clearly better than
+        the zero network (badly scaled data); never a silently wrong optimal set.
 
     Warns
     -----
@@ -933,11 +957,11 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
         If, after polishing, :math:`V(\nu^*)` exceeds :math:`\beta(1+\tau)` or the certified duality gap
         exceeds :math:`\tau\max(1,p^{\rm c})`.
     """
-    X = check_array(X, dtype=np.float64, input_name="X")
+    X = check_data(X, "X", dtype=np.float64)
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be one-dimensional, got shape {y.shape}.")
-    y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
+    y = check_data(y, "y", dtype=np.float64, ensure_2d=False)
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}.")
     beta = check_beta(beta)
@@ -973,7 +997,15 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
     fit = tight.columns @ coefficients
     nu = loss_object.negative_gradient(fit, y)
 
-    if not np.any(coefficients > 0):  # beta numerically at beta_max
+    if not np.any(coefficients > 0):  # beta numerically at beta_max, or polishing failed
+        zero_objective = loss_object.value(np.zeros_like(y), y)
+        if zero_objective - solution.objective > tol * max(1.0, abs(solution.objective)):
+            raise RuntimeError(
+                "the optimal set could not be computed: polishing kept no optimal block although the "
+                f"solver's objective {solution.objective:.10g} is below that of the zero network "
+                f"{zero_objective:.10g} (beta/beta_max = {beta / beta_max:.3g}); the data are too badly "
+                "scaled for the dual vector to be resolved (rescale X and y)."
+            )
         return _zero_optimal_set(nu_zero, beta_max, d_aug, common)
     coefficient_sum = float(coefficients.sum())
     polytope = OptimalPolytope(tight.columns, fit, coefficient_sum)

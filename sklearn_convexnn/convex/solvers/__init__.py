@@ -4,17 +4,50 @@ A backend is a function ``backend(program, *, tol, max_iter, warm_start, verbose
 returning a :class:`~sklearn_convexnn.convex.program.SolverResult`. It reads ``program.X``,
 ``program.y``, ``program.beta``, ``program.masks``, ``program.activation`` and ``program.loss``,
 and may keep compiled state in ``program._cache``.
+
+Backends
+--------
+``"cvxpy"``
+    cvxpy with Clarabel: the exact reference (interior point; spreads mass over many tiny blocks).
+``"cg"``
+    Native column generation with an exact polish on the support, for both programs and both losses
+    (:mod:`.column_generation`): sparse, exactly cone-feasible, certified to ``tol``.
+``"fista"``
+    Native R-FISTA for the gated program only (:mod:`.fista`): cheap iterations, for moderate
+    accuracy.
+``"auto"``
+    ``"cvxpy"`` for small squared-loss problems (``n * P`` below 50 000 for ReLU, ``n * P * d`` below
+    250 000 for gated) — its interior point is exact there and "cg" can still stall on badly scaled targets —
+    else ``"cg"``.
 """
 
 from __future__ import annotations
 
+from .column_generation import solve_column_generation
 from .cvxpy_backend import solve_cvxpy
+from .fista import solve_fista
 
-SOLVERS = {"cvxpy": solve_cvxpy}
+SOLVERS = {"cvxpy": solve_cvxpy, "cg": solve_column_generation, "fista": solve_fista}
+
+#: ``"auto"`` uses cvxpy for the ReLU program when ``n * P`` is below this (measured crossover)
+AUTO_CVXPY_RELU = 50_000
+#: ... and for the gated program when ``n * P * d`` is below this
+AUTO_CVXPY_GATED = 250_000
+
+
+def auto_solver(program):
+    """The backend ``"auto"`` picks for ``program`` (see the module docstring)."""
+    n, d, P = program.shape
+    if program.loss == "squared":
+        if program.activation == "relu" and n * P < AUTO_CVXPY_RELU:
+            return "cvxpy"
+        if program.activation == "gated" and n * P * d < AUTO_CVXPY_GATED:
+            return "cvxpy"
+    return "cg"
 
 
 def resolve_solver(solver, program):
-    """Return ``(name, backend)`` for a solver name; ``"auto"`` picks by problem size.
+    """Return ``(name, backend)`` for a solver name; ``"auto"`` picks by problem size (:func:`auto_solver`).
 
     Raises
     ------
@@ -22,7 +55,7 @@ def resolve_solver(solver, program):
         If ``solver`` names no backend.
     """
     if solver == "auto":
-        solver = "cvxpy"
+        solver = auto_solver(program)
     if not isinstance(solver, str) or solver not in SOLVERS:
         raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}, got {solver!r}.")
     return solver, SOLVERS[solver]

@@ -1,0 +1,485 @@
+r"""Column generation over fixed directions, with an exact polish on the support (THEORY.md §C–D).
+
+The ReLU program (C) is a non-negative lasso over *all* columns :math:`s\,(X\bar u)_+` whose unit
+direction :math:`\bar u` lies in the cone :math:`\mathcal K_i` of some pattern. Column generation keeps a
+small set of them:
+
+1. **Master**: :math:`\min_{c\ge0}L(Ac)+\beta\mathbf 1^\top c` over the current columns
+   (:func:`~.nonnegative_lasso.solve_nonnegative_lasso`, exact); its dual is
+   :math:`\nu=-\nabla L(Ac)`.
+2. **Pricing**: for every pattern and sign, :math:`\|\Pi_{\mathcal K_i}(s\,g_i(\nu))\|` with
+   :math:`g_i=X^\top D_i\nu` (:func:`~sklearn_convexnn.convex.dual.project_onto_cones`, batched and
+   warm-started; patterns with :math:`\|g_i\|\le\beta` are dismissed by the bound
+   :math:`\|\Pi_{\mathcal K}(g)\|\le\|g\|`, and a projection stops once its upper bound falls below
+   :math:`\beta`). Every violator (value :math:`>\beta`) brings the column of its normalised
+   projection — the unique best direction of that cone (cone lemma).
+3. **Certificate**: with :math:`V` the largest value, :math:`-L^*(-\nu/\max(1,V/\beta))` is a lower
+   bound on the program's optimum (THEORY §F); the method stops when the gap to the current objective
+   is at most ``tol * max(1, |F|)``. This is the optimality certificate itself.
+4. **Polish**: fixed directions converge slowly at the end (the optimal direction of a block moves
+   with :math:`\nu`). Once the violations are small, the blocks of the support are re-optimised with
+   free directions on the faces of their cones that the pricing found active
+   (:func:`~.support_newton.solve_on_support`, Newton's method), which lands on the exact optimum
+   when the support and faces are right; the pricing then certifies it.
+
+The gated program (CG) is the same method without cones: the columns are :math:`D_iX\bar u` for any
+unit :math:`\bar u`, and the best one for pattern :math:`i` is :math:`g_i/\|g_i\|`.
+
+Every returned block is a direction strictly inside its cone (a margin of ``1e-11`` relative to the
+row norms, so that the cone constraints hold exactly in floating point) times its coefficient; zero
+blocks are exactly zero, and directions shared by several patterns are kept once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...losses import get_loss
+from ..dual import dual_lower_bound, pattern_correlations, project_onto_cones
+from ..program import SolverResult
+from .nonnegative_lasso import solve_nonnegative_lasso
+from .support_newton import face_basis, solve_on_support
+
+__all__ = ["solve_column_generation"]
+
+#: relative margin by which returned directions satisfy their cone constraints
+INTERIOR_MARGIN = 1e-11
+#: directions closer than this (1 - cosine) are the same direction
+SAME_DIRECTION = 1e-12
+
+
+def _interior_direction(u, X, mask, gate, rows=None):
+    r"""A unit vector near ``u`` with :math:`s_kx_k^\top\bar u\ge\text{margin}\,\|x_k\|` for every row.
+
+    The rows that fail are pushed inside along the minimum-norm correction on their span (a move of
+    the order of the margin); if that does not suffice, along the pattern's gate (an interior point
+    for a generic gate). Returns None when neither works.
+    """
+    norm = np.linalg.norm(u)
+    if norm == 0:
+        return None
+    u = u / norm
+    signs = np.where(mask, 1.0, -1.0)
+    row_norms = np.linalg.norm(X, axis=1)
+    target = INTERIOR_MARGIN * row_norms
+    for _ in range(3):
+        slack = signs * (X @ u) - target
+        failing = np.flatnonzero(slack < 0)
+        if not len(failing):
+            return u
+        if len(failing) > X.shape[1] or slack[failing].min() < -1e-6 * row_norms[failing].max():
+            break
+        rows_matrix = signs[failing, None] * X[failing]
+        correction = np.linalg.lstsq(rows_matrix, -2.0 * slack[failing], rcond=None)[0]
+        u = u + correction
+        u = u / np.linalg.norm(u)
+    slack = signs * (X @ u) - target
+    failing = slack < 0
+    if not failing.any():
+        return u
+    if gate is None or not np.any(gate):
+        return None
+    gate = gate / np.linalg.norm(gate)
+    margin = signs * (X @ gate)
+    if np.any(margin[failing] <= 0):
+        return None
+    t = float(np.max(-2.0 * slack[failing] / margin[failing]))
+    u = u + t * gate
+    u = u / np.linalg.norm(u)
+    return u if np.all(signs * (X @ u) >= target * 0.5) else None
+
+
+class _ColumnSet:
+    """The master's columns: unit directions, their pattern and sign, the column matrix and Gram matrix."""
+
+    def __init__(self, n, d, gated, squared):
+        self.directions = np.zeros((0, d))
+        self.patterns = np.zeros(0, dtype=np.intp)
+        self.signs = np.zeros(0)
+        self.matrix = np.zeros((n, 0))
+        self.coefficients = np.zeros(0)
+        self.gram = np.zeros((0, 0)) if squared else None
+        self.gated = gated
+
+    def __len__(self):
+        return len(self.coefficients)
+
+    def columns_of(self, X, masks, directions, patterns, signs):
+        if self.gated:
+            return masks[:, patterns] * (X @ directions.T)
+        return signs * np.maximum(X @ directions.T, 0.0)
+
+    def keep(self, which):
+        self.directions, self.patterns = self.directions[which], self.patterns[which]
+        self.signs, self.matrix = self.signs[which], self.matrix[:, which]
+        self.coefficients = self.coefficients[which]
+        if self.gram is not None:
+            self.gram = self.gram[np.ix_(which, which)]
+
+    def is_known(self, direction, sign, pattern):
+        """Whether this direction (same sign; same pattern for gated) is already a column."""
+        same = (self.signs == sign) if not self.gated else (self.patterns == pattern)
+        if not same.any():
+            return False
+        return bool(np.max(self.directions[same] @ direction) > 1.0 - SAME_DIRECTION)
+
+    def add(self, X, masks, directions, patterns, signs, coefficients):
+        if not len(patterns):
+            return
+        new = self.columns_of(X, masks, directions, patterns, signs)
+        if self.gram is not None:
+            cross = self.matrix.T @ new
+            self.gram = np.block([[self.gram, cross], [cross.T, new.T @ new]])
+        self.matrix = np.hstack([self.matrix, new])
+        self.directions = np.vstack([self.directions, directions])
+        self.patterns = np.concatenate([self.patterns, patterns])
+        self.signs = np.concatenate([self.signs, signs])
+        self.coefficients = np.concatenate([self.coefficients, coefficients])
+
+    def support_blocks(self):
+        """Merged blocks on the support: ``{(pattern, sign): sum_j c_j u_j}``."""
+        blocks = {}
+        for c, u, i, s in zip(self.coefficients, self.directions, self.patterns, self.signs):
+            if c > 0:
+                key = (int(i), float(s))
+                blocks[key] = blocks.get(key, 0.0) + c * u
+        return blocks
+
+
+class _ColumnGeneration:
+    """State of one run of column generation on a :class:`ConvexProgram`."""
+
+    def __init__(self, program, tol, polish_below, max_polish_dimension=3000):
+        self.program = program
+        self.X, self.y, self.beta = program.X, program.y, program.beta
+        self.masks = program.masks
+        self.gates = program.arrangement.gates
+        self.loss = get_loss(program.loss)
+        self.gated = program.activation == "gated"
+        self.allowed = program.blocks.copy()
+        n, d = self.X.shape
+        P = program.n_patterns
+        self.columns = _ColumnSet(n, d, self.gated, self.loss.name == "squared")
+        self.warm = np.full((P, 2, d + 1), -1, dtype=np.intp)
+        self.tol = tol
+        self.polish_below = polish_below
+        self.max_polish_dimension = max_polish_dimension
+        self.prediction = np.zeros(n)
+        self.objective = self.loss.value(self.prediction, self.y)
+
+    # ----------------------------------------------------------- directions
+    def direction(self, point, pattern, sign):
+        if self.gated:
+            norm = np.linalg.norm(point)
+            return point / norm if norm > 0 else None
+        return _interior_direction(point, self.X, self.masks[:, pattern], self.gates[:, pattern] if self.gates.shape[0] == self.X.shape[1] else None)
+
+    # -------------------------------------------------------------- pricing
+    def price(self, nu, exact_blocks=(), top=1):
+        r"""Price every pattern and sign at :math:`\nu`.
+
+        Returns ``values`` (P, 2) — :math:`\|\Pi_{\mathcal K_i}(s g_i)\|` where ``exact``, an upper bound
+        elsewhere —, the projections ``points`` (P, 2, d) and ``exact`` (P, 2). The ``top`` largest values
+        above :math:`\beta` and the ``exact_blocks`` are exact; a projection stops as soon as its bound
+        shows it is neither (partial pricing: candidates are visited by decreasing :math:`\|g_i\|`).
+        """
+        G = pattern_correlations(nu, self.X, self.masks)
+        d, P = G.shape
+        norms = np.linalg.norm(G, axis=0)
+        values = np.where(self.allowed, norms[:, None], 0.0)
+        points = np.zeros((P, 2, d))
+        exact = np.zeros((P, 2), dtype=bool)
+        if self.gated:
+            values[:, 1] = 0.0
+            points[:, 0] = G.T
+            exact[:, 0] = True
+            return values, points, exact
+        need_exact = np.zeros((P, 2), dtype=bool)
+        for i, s in exact_blocks:
+            need_exact[i, 0 if s > 0 else 1] = True
+        # candidates (pattern, sign) by decreasing ||g_i||: the bound that dismisses the rest
+        order = np.argsort(-norms, kind="stable")
+        cand_index = np.repeat(order, 2)
+        cand_column = np.tile([0, 1], len(order))
+        keep = self.allowed[cand_index, cand_column] & ((norms[cand_index] > self.beta) | need_exact[cand_index, cand_column])
+        cand_index, cand_column = cand_index[keep], cand_column[keep]
+        threshold = self.beta
+        found = []  # exact values above beta
+        start, size = 0, max(2 * top, 64)
+        while start < len(cand_index):
+            index, column = cand_index[start:start + size], cand_column[start:start + size]
+            start += size
+            size *= 2
+            useful = (norms[index] > threshold) | need_exact[index, column]
+            if not useful.any():
+                rest = slice(start, None)
+                if not np.any((norms[cand_index[rest]] > threshold) | need_exact[cand_index[rest], cand_column[rest]]):
+                    break
+                continue
+            index, column = index[useful], column[useful]
+            signs = np.where(column == 0, 1.0, -1.0)
+            stop = np.where(need_exact[index, column], -np.inf, threshold)
+            projections = project_onto_cones(G[:, index] * signs, self.X, self.masks[:, index],
+                                             active=self.warm[index, column], stop_below=stop)
+            values[index, column] = projections.values
+            points[index, column] = projections.points
+            exact[index, column] = projections.exact
+            self.warm[index, column] = projections.active
+            found.extend(projections.values[projections.exact & (projections.values > self.beta)])
+            if len(found) >= top:
+                threshold = max(self.beta, float(np.partition(found, len(found) - top)[len(found) - top]))
+        return values, points, exact
+
+    def gap(self, nu, violation):
+        lower = dual_lower_bound(nu, self.y, self.beta, violation, self.loss.name)
+        return self.objective - lower
+
+    # --------------------------------------------------------------- master
+    def solve_master(self):
+        columns = self.columns
+        result = solve_nonnegative_lasso(columns.matrix, self.y, self.beta, self.loss, start=columns.coefficients,
+                                         gram=columns.gram)
+        columns.coefficients = result.coefficients
+        columns.keep(columns.coefficients > 0)
+        self.prediction = columns.matrix @ columns.coefficients
+        self.objective = self.loss.value(self.prediction, self.y) + self.beta * float(columns.coefficients.sum())
+
+    def add_violators(self, values, points, exact, max_new):
+        threshold = self.beta * (1.0 + 0.1 * self.tol)
+        order = np.argsort(-np.where(exact, values, 0.0), axis=None)
+        new_directions, new_patterns, new_signs = [], [], []
+        for flat in order:
+            i, k = np.unravel_index(flat, values.shape)
+            if values[i, k] <= threshold or len(new_patterns) >= max_new:
+                break
+            sign = 1.0 if k == 0 else -1.0
+            direction = self.direction(points[i, k], i, sign)
+            if direction is None or self.columns.is_known(direction, sign, i):
+                continue
+            if any(s == sign and (not self.gated or p == i) and u @ direction > 1.0 - SAME_DIRECTION
+                   for u, p, s in zip(new_directions, new_patterns, new_signs)):
+                continue
+            new_directions.append(direction)
+            new_patterns.append(i)
+            new_signs.append(sign)
+        if new_patterns:
+            self.columns.add(self.X, self.masks, np.array(new_directions), np.array(new_patterns, dtype=np.intp),
+                             np.array(new_signs), np.zeros(len(new_patterns)))
+        return len(new_patterns)
+
+    # --------------------------------------------------------------- polish
+    def polish(self, nu):
+        """Re-optimise the support with free directions (primal active set on the cone faces); keep it if better.
+
+        Each block starts on the face of its cone where its current value lies (its tight rows). Newton's
+        method solves the program restricted to these faces; if the step leaves a cone, the blocks move
+        only up to the first cone constraint they meet (the objective is convex, so that point is no
+        worse), the constraint joins the face, and Newton runs again.
+        """
+        blocks = self.columns.support_blocks()
+        if not blocks:
+            return False
+        keys = list(blocks)
+        patterns = np.array([i for i, _ in keys], dtype=np.intp)
+        signs = np.array([s for _, s in keys])
+        current = np.array([blocks[key] for key in keys])
+        d = self.X.shape[1]
+        if self.gated:
+            if len(keys) * d > min(self.max_polish_dimension, self.X.shape[0] // 2):
+                return False
+            result = solve_on_support(self.X, self.y, self.beta, self.loss, self.masks[:, patterns], signs,
+                                      [np.eye(d)] * len(keys), current)
+            current = result.blocks
+        else:
+            row_norms = np.maximum(np.linalg.norm(self.X, axis=1), 1e-300)
+            row_signs = np.where(self.masks[:, patterns], 1.0, -1.0)  # (n, m)
+
+            def slacks(W):  # normalised s_k x_k^T w_b, shape (n, m)
+                return row_signs * (self.X @ W.T) / row_norms[:, None]
+
+            start_norms = np.linalg.norm(current, axis=1)
+            faces = [np.flatnonzero(column <= 1e-9 * norm) for column, norm in zip(slacks(current).T, start_norms)]
+            for _ in range(5):
+                bases = [face_basis(self.X, None, rows) for rows in faces]
+                alive = np.array([basis.shape[1] > 0 and np.any(w) for basis, w in zip(bases, current)])
+                dimension = sum(bases[b].shape[1] for b in np.flatnonzero(alive))
+                # with more free dimensions than samples the restricted problem is flat and Newton crawls
+                if not alive.any() or dimension > min(self.max_polish_dimension, self.X.shape[0] // 2):
+                    return False
+                result = solve_on_support(self.X, self.y, self.beta, self.loss, self.masks[:, patterns[alive]],
+                                          signs[alive], [bases[b] for b in np.flatnonzero(alive)], current[alive])
+                target = np.zeros_like(current)
+                target[alive] = result.blocks
+                step = target - current
+                slack, rate = slacks(current), slacks(step)
+                for b, rows in enumerate(faces):
+                    rate[rows, b] = 0.0  # rows of the face stay tight along the step
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratios = np.where(rate < 0, np.maximum(slack, 0.0) / -rate, np.inf)
+                blocking = np.argmin(ratios, axis=0)
+                limits = ratios[blocking, np.arange(len(keys))]
+                t = float(min(1.0, limits.min()))
+                current = current + t * step
+                if t >= 1.0:
+                    break
+                for b in np.flatnonzero(limits <= t * (1 + 1e-12) + 1e-15):
+                    faces[b] = np.append(faces[b], blocking[b])
+        keys_used = keys
+        directions, magnitudes, kept_patterns, kept_signs = [], [], [], []
+        for position in range(len(keys_used)):
+            w = current[position]
+            norm = float(np.linalg.norm(w))
+            if norm == 0:
+                continue
+            direction = self.direction(w, patterns[position], signs[position])
+            if direction is None:
+                return False
+            directions.append(direction)
+            magnitudes.append(norm)
+            kept_patterns.append(patterns[position])
+            kept_signs.append(signs[position])
+        if not directions:
+            return False
+        candidate = _ColumnSet(self.X.shape[0], self.X.shape[1], self.gated, self.columns.gram is not None)
+        candidate.add(self.X, self.masks, np.array(directions), np.array(kept_patterns, dtype=np.intp),
+                      np.array(kept_signs), np.array(magnitudes))
+        previous = (self.columns, self.prediction, self.objective)
+        self.columns = candidate
+        self.solve_master()  # exact magnitudes for the polished directions
+        if self.objective > previous[2]:
+            self.columns, self.prediction, self.objective = previous
+            return False
+        return True
+
+    # --------------------------------------------------------------- output
+    def blocks(self):
+        P, d = self.program.n_patterns, self.X.shape[1]
+        u, v = np.zeros((P, d)), np.zeros((P, d))
+        columns = self.columns
+        order = np.argsort(-columns.coefficients)
+        used = []  # (direction, sign, pattern) kept so far: shared directions merge into one block
+        for j in order:
+            c, direction, i, s = columns.coefficients[j], columns.directions[j], columns.patterns[j], columns.signs[j]
+            if c <= 0:
+                continue
+            target = (u if s > 0 else v)
+            for kept_direction, kept_sign, kept_pattern in used:
+                if kept_sign == s and (not self.gated or kept_pattern == i) and kept_direction @ direction > 1.0 - SAME_DIRECTION:
+                    i = kept_pattern
+                    break
+            else:
+                used.append((direction, s, i))
+            target[i] += c * direction
+        return u, v
+
+
+def _check_warm_start(program, warm_start):
+    """Blocks ``(u, v)`` of a warm start: a ConvexSolution on the same patterns, or a pair of (P, d) arrays."""
+    from ..program import ConvexSolution
+
+    if warm_start is None:
+        return None
+    shape = (program.n_patterns, program.X.shape[1])
+    if isinstance(warm_start, ConvexSolution):
+        if warm_start.u.shape != shape or not np.array_equal(warm_start.arrangement.masks, program.masks):
+            raise ValueError("warm_start must be a solution on the same patterns as the program.")
+        return warm_start.u, warm_start.v
+    if isinstance(warm_start, tuple) and len(warm_start) == 2:
+        u, v = (np.asarray(block, dtype=float) for block in warm_start)
+        if u.shape == shape and v.shape == shape:
+            return u, v
+    raise TypeError(f"warm_start must be a ConvexSolution, a pair of {shape} arrays, or None.")
+
+
+def solve_column_generation(program, *, tol=1e-8, max_iter=None, warm_start=None, verbose=False, polish_below=0.05,
+                            max_new_columns=None):
+    r"""Solve the ReLU or gated program by column generation with an exact polish (this module's docstring).
+
+    Parameters
+    ----------
+    program : ConvexProgram
+    tol : float
+        Target relative duality gap: stop when
+        :math:`F-(-L^*(-\nu/\max(1,V/\beta)))\le\text{tol}\cdot\max(1,|F|)`.
+    max_iter : int or None
+        Cap on pricing rounds (default 500).
+    warm_start : ConvexSolution, pair of arrays or None
+        A solution on the same patterns (e.g. at another :math:`\beta`), or its blocks ``(u, v)``; its
+        non-zero blocks are the first columns.
+    verbose : bool
+        Show a progress bar with the gap.
+    polish_below : float
+        Polish the support once :math:`V/\beta-1` is below this.
+    max_new_columns : int or None
+        Most columns added per round (default: ``max(100, 2 * support)``).
+
+    Returns
+    -------
+    SolverResult
+        Status "optimal" when the certificate met ``tol``, "max_iter" when the rounds ran out,
+        "inaccurate" when the method stalled above ``tol``.
+    """
+    warm_start = _check_warm_start(program, warm_start)
+    max_iter = 500 if max_iter is None else int(max_iter)
+    state = _ColumnGeneration(program, tol, polish_below)
+    if warm_start is not None:
+        directions, patterns, signs, magnitudes = [], [], [], []
+        for blocks, sign, column in ((warm_start[0], 1.0, 0), (warm_start[1], -1.0, 1)):
+            norms = np.linalg.norm(blocks, axis=1)
+            for i in np.flatnonzero((norms > 0) & state.allowed[:, column]):
+                direction = state.direction(blocks[i], i, sign)
+                if direction is not None and not any(
+                        s == sign and (not state.gated or p == i) and u @ direction > 1.0 - SAME_DIRECTION
+                        for u, p, s in zip(directions, patterns, signs)):
+                    directions.append(direction)
+                    patterns.append(i)
+                    signs.append(sign)
+                    magnitudes.append(norms[i])
+        if directions:
+            state.columns.add(state.X, state.masks, np.array(directions), np.array(patterns, dtype=np.intp),
+                              np.array(signs), np.array(magnitudes))
+            state.solve_master()
+            # near a previous optimum the support and its faces usually carry over: polish at once
+            state.polish(state.loss.negative_gradient(state.prediction, state.y))
+    progress = None
+    if verbose:
+        from tqdm.auto import tqdm
+
+        progress = tqdm(total=max_iter, desc=f"column generation ({program.activation})", leave=False)
+    status = "max_iter"
+    polishing = warm_start is not None and len(state.columns) > 0
+    stalled = 0
+    rounds = 0
+    try:
+        for rounds in range(1, max_iter + 1):
+            nu = state.loss.negative_gradient(state.prediction, state.y)
+            support = list(state.columns.support_blocks()) if polishing else ()
+            max_new = max_new_columns or max(100, 2 * len(state.columns))
+            values, points, exact = state.price(nu, exact_blocks=support, top=max_new)
+            violation = float(values.max(initial=0.0))
+            gap = state.gap(nu, violation)
+            if progress is not None:
+                progress.update(1)
+                progress.set_postfix(objective=f"{state.objective:.6g}", gap=f"{gap / max(1.0, abs(state.objective)):.1e}",
+                                     neurons=len(state.columns))
+            if gap <= tol * max(1.0, abs(state.objective)):
+                status = "optimal"
+                break
+            before = state.objective
+            added = state.add_violators(values, points, exact, max_new)
+            if added:
+                state.solve_master()
+            if violation / state.beta - 1.0 < polish_below or polishing or rounds >= 4:
+                polishing = True
+                state.polish(state.loss.negative_gradient(state.prediction, state.y))
+            stalled = stalled + 1 if state.objective >= before else 0
+            if stalled >= 3:
+                status = "inaccurate"
+                break
+    finally:
+        if progress is not None:
+            progress.close()
+    u, v = state.blocks()
+    # the last pricing's active cone constraints warm-start the program's own certificate
+    program._cache["dual_active"] = state.warm
+    return SolverResult(u=u, v=v, status=status, n_iter=rounds)

@@ -1,0 +1,194 @@
+r"""Newton's method on a fixed support: the exact polish of column generation (THEORY.md §C–D).
+
+Given the blocks :math:`b=(i,s)` believed non-zero at the optimum and, for the ReLU program, the face
+of :math:`\mathcal K_i` each lies on (the cone constraints active at the projection
+:math:`\Pi_{\mathcal K_i}(s\,g_i(\nu))`, i.e. the subspace :math:`\{u:s_kx_k^\top u=0,\ k\in W_b\}` with
+orthonormal basis :math:`N_b`), the program restricted to them is the smooth problem
+
+.. math:: \min_{z}\;L\Big(\sum_b s_bD_{i_b}XN_bz_b\Big)+\beta\sum_b\|z_b\|,\qquad z_b\ne0,
+
+(:math:`\|N_bz_b\|=\|z_b\|`), solved here by a damped Newton method to machine precision. The gated
+program is the case :math:`N_b=I`. Whether the result is the optimum of the full program is decided by
+the caller's pricing (the dual constraint at the new :math:`\nu`) — this module only solves the
+restricted problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve, null_space
+
+from ...losses import get_loss
+from .nonnegative_lasso import loss_curvature
+
+__all__ = ["SupportNewtonResult", "face_basis", "solve_on_support"]
+
+
+def face_basis(X, mask, rows):
+    r"""Orthonormal basis :math:`N` of :math:`\{u:x_k^\top u=0,\ k\in\text{rows}\}`, shape (d, d_b).
+
+    The signs :math:`s_k` do not change this subspace; ``mask`` is accepted for symmetry with the cone.
+    """
+    rows = np.asarray(rows, dtype=np.intp)
+    rows = rows[rows >= 0]
+    if not len(rows):
+        return np.eye(X.shape[1])
+    return null_space(X[rows], rcond=1e-10)
+
+
+@dataclass(frozen=True)
+class SupportNewtonResult:
+    r"""Solution of the program restricted to a support with fixed faces.
+
+    Attributes
+    ----------
+    blocks : ndarray of shape (m, d)
+        :math:`w_b=N_bz_b` (a row may be zero: the block left the support).
+    objective : float
+    n_iter : int
+    converged : bool
+    """
+
+    blocks: np.ndarray
+    objective: float
+    n_iter: int
+    converged: bool
+
+
+def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=50):
+    r"""Minimize :math:`L(\sum_bs_bD_bXN_bz_b)+\beta\sum_b\|z_b\|` by Newton's method.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    y : ndarray of shape (n,)
+    beta : float
+    loss : {"squared", "logistic"}
+    masks : bool ndarray of shape (n, m)
+        Pattern :math:`D_b` of each block.
+    signs : ndarray of shape (m,)
+        :math:`s_b=\pm1` (the sign of the output weight).
+    bases : list of m ndarrays of shape (d, d_b)
+        Orthonormal bases of the faces.
+    start : ndarray of shape (m, d)
+        Starting blocks (projected onto the faces); must be non-zero.
+    max_iter : int
+
+    Returns
+    -------
+    SupportNewtonResult
+    """
+    loss = get_loss(loss)
+    m = len(bases)
+    dims = np.array([basis.shape[1] for basis in bases], dtype=int)
+    offsets = np.concatenate([[0], np.cumsum(dims)])
+    features = np.hstack([signs[b] * (masks[:, b, None] * X) @ bases[b] for b in range(m)])
+    z = np.concatenate([bases[b].T @ start[b] for b in range(m)])
+    alive = np.ones(m, dtype=bool)
+    gram = features.T @ features if loss.name == "squared" else None
+
+    def block_norms(z):
+        return np.sqrt(np.add.reduceat(z * z, offsets[:-1])) if len(z) else np.zeros(0)
+
+    def objective(z):
+        return loss.value(features @ z, y) + beta * float(block_norms(z).sum())
+
+    value = objective(z)
+    initial_norms = block_norms(z)
+    damping = 0.0
+    converged = False
+    iteration = 0
+    for iteration in range(1, max_iter + 1):
+        norms = block_norms(z)
+        # a block shrinking to zero leaves the support when zero is optimal for it given the others
+        # (Newton crawls towards the kink of the norm otherwise); the caller's pricing may bring it back
+        dead = alive & (norms <= 1e-10 * max(1.0, norms.max(initial=0.0)))
+        prediction = features @ z
+        for b in np.flatnonzero(alive & ~dead & (norms < 1e-3 * initial_norms)):
+            part = slice(offsets[b], offsets[b + 1])
+            nu_without = loss.negative_gradient(prediction - features[:, part] @ z[part], y)
+            dead[b] = np.linalg.norm(features[:, part].T @ nu_without) <= beta
+        if dead.any():
+            alive &= ~dead
+            for b in np.flatnonzero(dead):
+                z[offsets[b]:offsets[b + 1]] = 0.0
+            value = objective(z)
+        keep = np.concatenate([np.full(dims[b], alive[b]) for b in range(m)]) if m else np.zeros(0, bool)
+        if not keep.any():
+            break
+        prediction = features @ z
+        nu = loss.negative_gradient(prediction, y)
+        safe = np.where(norms > 0, norms, 1.0)
+        unit = z / np.repeat(safe, dims)
+        gradient = -(features.T @ nu) + beta * unit
+        if gram is not None:
+            hessian = gram.copy()
+        else:
+            weighted = features * loss_curvature(loss, prediction, y)[:, None]
+            hessian = features.T @ weighted
+        for b in np.flatnonzero(alive):
+            part = slice(offsets[b], offsets[b + 1])
+            u = unit[part]
+            hessian[part, part] += beta * (np.eye(dims[b]) - np.outer(u, u)) / norms[b]
+        H = hessian[np.ix_(keep, keep)]
+        g = gradient[keep]
+        diagonal_scale = max(1e-300, float(np.trace(H)) / len(g))
+        # Levenberg–Marquardt: the smooth part is flat in the directions its features do not see
+        # (more block dimensions than samples), where Newton's step would be huge; damp until the
+        # full step decreases the objective, and relax the damping when it does
+        for attempt in range(12):
+            H_damped = H.copy()
+            H_damped[np.diag_indices_from(H_damped)] += max(damping, 1e-14) * diagonal_scale
+            try:
+                step_kept = -cho_solve(cho_factor(H_damped, check_finite=False), g, check_finite=False)
+            except (LinAlgError, ValueError):
+                step_kept = -np.linalg.lstsq(H_damped, g, rcond=None)[0]
+            decrement = -float(g @ step_kept)
+            step_size = float(np.linalg.norm(step_kept))
+            if not np.isfinite(decrement) or decrement <= 0:
+                break
+            step = np.zeros_like(z)
+            step[keep] = step_kept
+            trial = objective(z + step)
+            local = step_size <= 1e-6 * float(np.linalg.norm(z))  # quadratic regime: rounding hides the decrease
+            if trial <= value - 1e-4 * decrement or (local and trial <= value + 1e-15 * abs(value)):
+                damping = damping / 10.0 if damping > 1e-12 else 0.0
+                break
+            damping = max(10.0 * damping, 1e-8)
+        if not np.isfinite(decrement) or decrement <= 0 or step_size <= 1e-12 * max(float(np.linalg.norm(z)), 1e-300):
+            converged = True
+            break
+        t = 1.0
+        for _ in range(40):
+            trial = objective(z + t * step)
+            if trial <= value - 1e-4 * t * decrement or (local and trial <= value + 1e-15 * abs(value)):
+                break
+            t *= 0.5
+        else:
+            trial = np.inf
+        # a block whose full step crosses the kink of its norm: stop it at zero (active-set move)
+        crossing = [b for b in np.flatnonzero(alive)
+                    if z[offsets[b]:offsets[b + 1]] @ (z + step)[offsets[b]:offsets[b + 1]] <= 0]
+        if crossing and t < 1.0:
+            kinks = {b: -float(z[offsets[b]:offsets[b + 1]] @ step[offsets[b]:offsets[b + 1]])
+                     / float(step[offsets[b]:offsets[b + 1]] @ step[offsets[b]:offsets[b + 1]]) for b in crossing}
+            first = min(kinks, key=kinks.get)
+            at_kink = z + kinks[first] * step
+            at_kink[offsets[first]:offsets[first + 1]] = 0.0
+            kink_value = objective(at_kink)
+            if kink_value < min(trial, value):
+                z, value = at_kink, kink_value
+                alive[first] = False
+                continue
+        if not np.isfinite(trial):
+            converged = decrement <= 1e-12 * max(1.0, abs(value))
+            break
+        z = z + t * step
+        value = trial
+    blocks = np.zeros((m, X.shape[1]))
+    for b in range(m):
+        if alive[b]:
+            blocks[b] = bases[b] @ z[offsets[b]:offsets[b + 1]]
+    return SupportNewtonResult(blocks, value, iteration, converged)

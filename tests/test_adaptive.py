@@ -1,0 +1,86 @@
+"""Dual-driven patterns: the objective never increases and ends below sampled patterns and L-BFGS."""
+
+import numpy as np
+import pytest
+
+from sklearn_convexnn import ConvexProgram, sample_patterns
+from sklearn_convexnn.convex.adaptive import AdaptiveResult, adaptive_patterns, ascend_directions
+from sklearn_convexnn.nonconvex import fit_mlp
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    """(200, 5) Gaussian data, targets of a width-10 ReLU teacher plus noise (the issue's kind of problem)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 5))
+    hidden = rng.standard_normal((10, 5)) / np.sqrt(5)
+    f = np.maximum(X @ hidden.T, 0) @ rng.standard_normal(10)
+    return X, f / f.std() + 0.5 * rng.standard_normal(200), 1.0
+
+
+def test_ascent_returns_unit_directions_with_their_values(teacher):
+    X, y, beta = teacher
+    rng = np.random.default_rng(1)
+    nu = y - y.mean()
+    starts = rng.standard_normal((20, X.shape[1]))
+    signs = np.where(np.arange(20) % 2, 1.0, -1.0)
+    directions, values = ascend_directions(nu, X, starts, signs)
+    np.testing.assert_allclose(np.linalg.norm(directions, axis=1), 1.0)
+    exact = np.array([max(nu @ np.maximum(X @ u, 0), -nu @ np.maximum(X @ u, 0)) for u in directions])
+    assert np.all(values <= exact + 1e-9)
+    # the ascent does at least as well as the best random start
+    start_values = np.abs(nu @ np.maximum(X @ (starts / np.linalg.norm(starts, axis=1, keepdims=True)).T, 0))
+    assert values.max() >= start_values.max() - 1e-9
+
+
+def test_objective_never_increases_and_beats_sampled_patterns(teacher):
+    X, y, beta = teacher
+    result = adaptive_patterns(X, y, beta, n_initial=50, max_rounds=6, random_state=0)
+    assert isinstance(result, AdaptiveResult)
+    assert np.all(np.diff(result.history) <= 1e-9 * result.history[0])
+    sampled = ConvexProgram(X, y, beta, sample_patterns(X, 50, random_state=np.random.RandomState(0))).solve("cg")
+    assert result.history[0] == pytest.approx(sampled.objective, rel=1e-7)
+    assert result.solution.objective < sampled.objective - 1.0  # the sampled program misses needed patterns
+    assert result.n_rounds == len(result.history) - 1 and result.n_directions_tried > 0
+    assert result.solution.relative_gap <= 1e-7
+    # the arrangement grew and contains the initial patterns
+    assert result.arrangement.n_patterns > sampled.arrangement.n_patterns
+    assert not result.arrangement.exhaustive
+
+
+def test_a_seed_network_is_never_beaten_by_its_own_patterns(teacher):
+    X, y, beta = teacher
+    seed = fit_mlp(X, y, beta, 12, fit_intercept=False, random_state=3)
+    result = adaptive_patterns(X, y, beta, n_initial=20, max_rounds=2, seed_network=seed.network, random_state=0)
+    assert result.history[0] <= seed.objective + 1e-9
+    assert result.solution.objective <= seed.objective
+
+
+@pytest.mark.slow
+def test_reaches_the_best_of_several_lbfgs_runs(teacher):
+    X, y, beta = teacher
+    result = adaptive_patterns(X, y, beta, n_initial=50, max_rounds=30, random_state=0)
+    runs = [fit_mlp(X, y, beta, width, fit_intercept=False, random_state=seed).objective
+            for seed in range(3) for width in (20, 40)]
+    assert result.solution.objective <= min(runs)
+    assert result.max_violation <= beta * 1.1  # little violation left where the search looked
+
+
+def test_gated_and_logistic(teacher):
+    X, y, beta = teacher
+    gated = adaptive_patterns(X[:80], y[:80], beta, activation="gated", n_initial=20, max_rounds=3, random_state=0)
+    assert np.all(np.diff(gated.history) <= 1e-9 * gated.history[0])
+    labels = np.where(y[:80] > np.median(y[:80]), 1.0, -1.0)
+    logistic = adaptive_patterns(X[:80], labels, 0.5, loss="logistic", n_initial=20, max_rounds=3, random_state=0)
+    assert np.all(np.diff(logistic.history) <= 1e-9 * logistic.history[0])
+    assert logistic.solution.loss == "logistic"
+
+
+def test_bad_arguments(teacher):
+    X, y, beta = teacher
+    with pytest.raises(ValueError, match="n_initial"):
+        adaptive_patterns(X, y, beta, n_initial=0)
+    with pytest.raises(ValueError, match="seed_network"):
+        adaptive_patterns(X, y, beta, seed_network="sgd")
+    with pytest.raises(TypeError, match="seed_network"):
+        adaptive_patterns(X, y, beta, seed_network=3)

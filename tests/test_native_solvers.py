@@ -1,0 +1,269 @@
+"""The native solvers agree with cvxpy + Clarabel and return sparse, exactly cone-feasible, certified blocks."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.optimize import nnls
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_convexnn import ConvexProgram, sample_patterns
+from sklearn_convexnn.convex.program import SolverError
+from sklearn_convexnn.convex.dual import (
+    dual_constraint,
+    max_dual_violation,
+    project_onto_cone,
+    project_onto_cones,
+)
+from sklearn_convexnn.convex.solvers import AUTO_CVXPY_RELU, SOLVERS, auto_solver, resolve_solver
+from sklearn_convexnn.convex.solvers.nonnegative_lasso import nonnegative_quadratic, solve_nonnegative_lasso
+from sklearn_convexnn.convex.solvers.support_newton import solve_on_support
+
+
+def labels(y):
+    return np.where(y > np.median(y), 1.0, -1.0)
+
+
+@pytest.fixture(scope="module")
+def data_random():
+    """Sampled patterns of Gaussian data with a two-neuron teacher."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = np.maximum(X @ rng.standard_normal(3), 0) - np.maximum(X @ rng.standard_normal(3), 0) + 0.1 * rng.standard_normal(40)
+    return X, y, 0.5, sample_patterns(X, 30, random_state=0)
+
+
+def problem(request, which, loss):
+    if which == "data_random":
+        X, y, beta, arrangement = request.getfixturevalue(which)
+    else:
+        data, X, arrangement = request.getfixturevalue(which)
+        y, beta = data.y, data.beta
+    if loss == "logistic":
+        y, beta = labels(y), 0.5
+    return X, y, beta, arrangement
+
+
+def restricted_blocks(arrangement, activation):
+    blocks = np.zeros((arrangement.n_patterns, 2), dtype=bool)
+    blocks[::2, 0] = True
+    if activation == "relu":
+        blocks[1::2, 1] = True
+    return blocks
+
+
+# ------------------------------------------------------------------------------------ projections
+@pytest.mark.parametrize("n,d", [(30, 2), (60, 4), (200, 7)])
+def test_batched_projection_equals_nnls(n, d):
+    rng = np.random.default_rng(n + d)
+    X = rng.standard_normal((n, d))
+    masks = X @ rng.standard_normal((d, 25)) >= 0
+    G = X.T @ (masks * rng.standard_normal((n, 1)))
+    projections = project_onto_cones(G, X, masks)
+    assert projections.exact.all()
+    for b in range(G.shape[1]):
+        signed = np.where(masks[:, b], 1.0, -1.0)[:, None] * X
+        lam, _ = nnls(signed.T, -G[:, b], maxiter=50 * n)
+        reference = G[:, b] + signed.T @ lam
+        scale = np.linalg.norm(G[:, b])
+        np.testing.assert_allclose(projections.points[b], reference, atol=1e-10 * scale)
+        np.testing.assert_allclose(project_onto_cone(G[:, b], X, masks[:, b]), reference, atol=1e-10 * scale)
+        # the projection lies in the cone, and the residual in its polar (Moreau)
+        assert np.min(signed @ projections.points[b]) >= -1e-10 * scale * np.abs(X).max()
+        assert projections.points[b] @ (G[:, b] - projections.points[b]) == pytest.approx(0.0, abs=1e-9 * scale**2)
+
+
+def test_warm_started_and_stopped_projections():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 5))
+    masks = X @ rng.standard_normal((5, 20)) >= 0
+    G = X.T @ (masks * rng.standard_normal((80, 1)))
+    cold = project_onto_cones(G, X, masks)
+    warm = project_onto_cones(G, X, masks, active=cold.active)
+    np.testing.assert_allclose(warm.points, cold.points, atol=1e-12 * np.abs(G).max())
+    assert warm.n_iter == 0  # the active rows of the answer are the answer
+    # stopping early gives an upper bound at most the threshold, never below the exact value
+    threshold = np.median(cold.values)
+    stopped = project_onto_cones(G, X, masks, stop_below=threshold)
+    assert np.all(stopped.values >= cold.values - 1e-12)
+    assert np.all(stopped.values[~stopped.exact] <= threshold)
+
+
+@pytest.mark.parametrize("activation", ["relu", "gated"])
+def test_max_dual_violation_is_the_largest_constraint_value(data_2d, activation):
+    data, X, arrangement = data_2d
+    nu = np.random.default_rng(2).standard_normal(len(data.y))
+    table = dual_constraint(nu, X, arrangement.masks, activation)
+    value, pattern, sign, direction = max_dual_violation(nu, X, arrangement.masks, activation)
+    assert value == pytest.approx(table.max_value, rel=1e-12)
+    blocks = restricted_blocks(arrangement, "relu")
+    restricted = max_dual_violation(nu, X, arrangement.masks, activation, blocks=blocks)[0]
+    allowed = table.values[blocks] if activation == "relu" else table.values[blocks.any(axis=1), 0]
+    assert restricted == pytest.approx(allowed.max(), rel=1e-12)
+    if activation == "relu":
+        assert np.linalg.norm(direction) == pytest.approx(1.0)
+        assert sign * nu @ np.maximum(X @ direction, 0) == pytest.approx(value, rel=1e-9)
+
+
+# ------------------------------------------------------------------------------------ the master
+def test_nonnegative_quadratic_meets_its_optimality_conditions():
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((30, 12))
+    A[:, 5] = A[:, 2] + A[:, 3]  # a cheaper combination exists: the objective decreases linearly
+    Q, b = A.T @ A, A.T @ rng.standard_normal(30) - 0.3
+    c, _, converged = nonnegative_quadratic(Q, b)
+    gradient = Q @ c - b
+    assert converged and np.all(c >= 0)
+    assert np.all(gradient >= -1e-9) and np.abs(gradient[c > 0]).max() <= 1e-9
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_nonnegative_lasso_matches_cvxpy(loss):
+    import cvxpy as cp
+
+    rng = np.random.default_rng(4)
+    A = np.maximum(rng.standard_normal((40, 15)), 0)
+    y = rng.standard_normal(40) if loss == "squared" else np.sign(rng.standard_normal(40))
+    result = solve_nonnegative_lasso(A, y, 0.7, loss)
+    c = cp.Variable(15, nonneg=True)
+    fit = 0.5 * cp.sum_squares(A @ c - y) if loss == "squared" else cp.sum(cp.logistic(-cp.multiply(y, A @ c)))
+    problem = cp.Problem(cp.Minimize(fit + 0.7 * cp.sum(c)))
+    problem.solve(solver="CLARABEL")
+    assert result.converged
+    assert result.objective <= problem.value + 1e-7 * max(1, abs(problem.value))
+
+
+def test_newton_on_a_known_support_matches_cvxpy(data_random):
+    X, y, beta, arrangement = data_random
+    program = ConvexProgram(X, y, beta, arrangement, activation="gated")
+    reference = program.solve("cvxpy")
+    support = np.flatnonzero(np.linalg.norm(reference.u, axis=1) > 1e-6 * np.abs(reference.u).max())
+    result = solve_on_support(X, y, beta, "squared", arrangement.masks[:, support], np.ones(len(support)),
+                              [np.eye(X.shape[1])] * len(support), reference.u[support])
+    assert result.converged
+    assert result.objective == pytest.approx(reference.objective, rel=1e-7)
+
+
+# --------------------------------------------------------------------------- agreement with cvxpy
+@pytest.mark.parametrize("restricted", [False, True])
+@pytest.mark.parametrize("activation", ["relu", "gated"])
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+@pytest.mark.parametrize("which", ["data_1d", "data_2d", "data_random"])
+def test_column_generation_agrees_with_cvxpy(request, which, loss, activation, restricted):
+    X, y, beta, arrangement = problem(request, which, loss)
+    blocks = restricted_blocks(arrangement, activation) if restricted else None
+    program = ConvexProgram(X, y, beta, arrangement, activation=activation, loss=loss, blocks=blocks)
+    reference = program.solve("cvxpy")
+    solution = program.solve("cg", tol=1e-9)
+    assert solution.status == "optimal" and solution.solver == "cg"
+    scale = max(1.0, abs(reference.objective))
+    if loss == "squared":
+        assert abs(solution.objective - reference.objective) <= 1e-6 * scale
+    else:  # Clarabel's exponential cones stop near 1e-5: the native optimum may only be lower
+        assert reference.lower_bound - 1e-9 <= solution.objective <= reference.objective + 1e-9 * scale
+    assert -1e-12 <= solution.relative_gap <= 1e-6
+    assert solution.cone_violation == 0.0
+    if blocks is not None:
+        assert not np.any(solution.u[~blocks[:, 0]]) and not np.any(solution.v[~blocks[:, 1]])
+
+
+@pytest.mark.parametrize("activation", ["relu", "gated"])
+def test_solutions_are_sparse_with_distinct_directions(data_2d, activation):
+    data, X, arrangement = data_2d
+    program = ConvexProgram(X, data.y, data.beta, arrangement, activation=activation)
+    solution = program.solve("cg")
+    reference = program.solve("cvxpy")
+    for blocks, ref_blocks in ((solution.u, reference.u), (solution.v, reference.v)):
+        norms = np.linalg.norm(blocks, axis=1)
+        directions = blocks[norms > 0] / norms[norms > 0, None]
+        if activation == "relu":  # one block per direction: no two share it
+            cosines = directions @ directions.T - np.eye(len(directions))
+            assert np.all(cosines < 1 - 1e-9)
+        # the interior point spreads mass: it never has fewer (numerically) non-zero blocks
+        ref_norms = np.linalg.norm(ref_blocks, axis=1)
+        assert (norms > 0).sum() <= (ref_norms > 1e-9 * max(ref_norms.max(), 1e-300)).sum()
+    network = solution.to_network()
+    assert network.objective(X, data.y, data.beta) == pytest.approx(solution.objective, rel=1e-10)
+
+
+@pytest.mark.parametrize("activation", ["relu", "gated"])
+def test_warm_start_gives_the_same_answer(data_random, activation):
+    X, y, beta, arrangement = data_random
+    program = ConvexProgram(X, y, beta, arrangement, activation=activation)
+    cold = program.solve("cg")
+    warm = program.solve("cg", warm_start=cold)
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert warm.n_iter <= cold.n_iter
+    assert warm.status == "optimal"
+    # a neighbouring beta, warm from this solution, agrees with a cold solve there
+    nearby = program.with_beta(0.8 * beta)
+    assert nearby.solve("cg", warm_start=cold).objective == pytest.approx(nearby.solve("cg").objective, rel=1e-8)
+    # blocks as a pair work too, and a solution of other patterns is refused
+    assert program.solve("cg", warm_start=(cold.u, cold.v)).objective == pytest.approx(cold.objective, rel=1e-9)
+    other = ConvexProgram(X, y, beta, arrangement.subset(np.arange(10)), activation=activation).solve("cg")
+    with pytest.raises(ValueError, match="warm_start must be a solution on the same patterns"):
+        program.solve("cg", warm_start=other)
+
+
+@pytest.mark.parametrize("solver,activation", [("cg", "relu"), ("cg", "gated"), ("fista", "gated")])
+def test_max_iter_reports_and_warns(data_random, solver, activation):
+    X, y, beta, arrangement = data_random
+    program = ConvexProgram(X, y, beta, arrangement, activation=activation)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        solution = program.solve(solver, max_iter=1)
+    assert solution.status == "max_iter"
+    assert solution.relative_gap > 1e-8
+
+
+@pytest.mark.parametrize("tol", [1e-4, 1e-7, 1e-10])
+def test_the_native_certificate_is_the_programs(data_random, tol):
+    X, y, beta, arrangement = data_random
+    for activation in ("relu", "gated"):
+        solution = ConvexProgram(X, y, beta, arrangement, activation=activation).solve("cg", tol=tol)
+        assert solution.status == "optimal"
+        assert solution.relative_gap <= tol
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_fista_agrees_with_cvxpy_on_the_gated_program(data_random, loss):
+    X, y, beta, arrangement = data_random
+    y = y if loss == "squared" else labels(y)
+    program = ConvexProgram(X, y, beta, arrangement, activation="gated", loss=loss)
+    reference = program.solve("cvxpy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        solution = program.solve("fista", tol=1e-6)
+    assert solution.relative_gap <= 1e-6
+    assert solution.objective <= reference.objective + 1e-6 * max(1, abs(reference.objective))
+    with pytest.raises(ValueError, match="gated"):
+        ConvexProgram(X, y, beta, arrangement, loss=loss).solve("fista")
+
+
+def test_zero_is_returned_above_beta_max(data_1d):
+    data, X, arrangement = data_1d
+    beta = 1.01 * max_dual_violation(data.y, X, arrangement.masks)[0]
+    solution = ConvexProgram(X, data.y, beta, arrangement).solve("cg")
+    assert solution.status == "optimal" and not np.any(solution.u) and not np.any(solution.v)
+    assert solution.objective == pytest.approx(0.5 * data.y @ data.y)
+
+
+def test_auto_picks_cvxpy_only_for_tiny_squared_problems(data_1d, data_random):
+    data, X, arrangement = data_1d
+    assert auto_solver(ConvexProgram(X, data.y, data.beta, arrangement)) == "cvxpy"
+    assert auto_solver(ConvexProgram(X, labels(data.y), 0.5, arrangement, loss="logistic")) == "cg"
+    X, y, beta, arrangement = data_random
+    X_big = np.random.default_rng(0).standard_normal((300, 6))
+    big = sample_patterns(X_big, 400, random_state=1)
+    assert X_big.shape[0] * big.n_patterns >= AUTO_CVXPY_RELU
+    y_big = X_big[:, 0]
+    assert auto_solver(ConvexProgram(X_big, y_big, 1.0, big)) == "cg"
+    assert resolve_solver("auto", ConvexProgram(X_big, y_big, 1.0, big))[1] is SOLVERS["cg"]
+    with pytest.raises(ValueError, match="solver"):
+        resolve_solver("newton", ConvexProgram(X, y, beta, arrangement))
+
+
+def test_verbose_shows_a_progress_bar(data_random, capsys):
+    X, y, beta, arrangement = data_random
+    ConvexProgram(X, y, beta, arrangement).solve("cg", verbose=True)
+    ConvexProgram(X, y, beta, arrangement, activation="gated").solve("fista", verbose=True, tol=1e-4)
+    assert "column generation" in capsys.readouterr().err
