@@ -16,7 +16,7 @@ Backends
     Native R-FISTA for the gated program only (:mod:`.fista`): cheap iterations, for moderate
     accuracy.
 ``"auto"``
-    ``"cvxpy"`` for small squared-loss problems (``n * P`` below 50 000 for ReLU, ``n * P * d`` below
+    ``"cg"`` for the ReLU program on an exhaustive arrangement; otherwise ``"cvxpy"`` for small squared-loss problems (``n * P`` below 50 000 for ReLU, ``n * P * d`` below
     250 000 for gated) — its interior point is exact there and "cg" can still stall on badly scaled targets —
     else ``"cg"``.
 """
@@ -38,6 +38,8 @@ AUTO_CVXPY_GATED = 250_000
 def auto_solver(program):
     """The backend ``"auto"`` picks for ``program`` (see the module docstring)."""
     n, d, P = program.shape
+    if program.arrangement.exhaustive and program.activation == "relu":
+        return "cg"  # every pattern: the exact, sparse, certified answer the landscape tools build on
     if program.loss == "squared":
         if program.activation == "relu" and n * P < AUTO_CVXPY_RELU:
             return "cvxpy"
