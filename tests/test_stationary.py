@@ -69,7 +69,7 @@ def test_polishing_matters_for_the_certificate():
     data = make_teaching_2d(10, random_state=0)
     X, y, beta = data.X, data.y, data.beta
     X_aug = add_intercept(X)
-    solution = ConvexProgram(X_aug, y, beta, enumerate_patterns(X_aug)).solve(tol=1e-8)
+    solution = ConvexProgram(X_aug, y, beta, enumerate_patterns(X_aug)).solve("cvxpy", tol=1e-8)  # interior point: inexact blocks
     network = solution.to_network(drop_below=1e-6)
     network = ReLUNetwork.from_augmented(network.hidden_weights, network.output_weights, True)
     raw = stationarity(network, X, y, beta, polish=False, tol=1e-7)
