@@ -64,7 +64,7 @@ def _solve_free(Q, b, free):
 
 
 def _lawson_hanson(Q, b, start, tol, max_iter):
-    """Active-set method for :math:`\min_{c\ge0}\tfrac12c^\top Qc-b^\top c` from a feasible ``start``."""
+    r"""Active-set method for :math:`\min_{c\ge0}\tfrac12c^\top Qc-b^\top c` from a feasible ``start``."""
     c = np.maximum(start, 0.0)
     free = c > 0
     scale = max(1.0, float(np.abs(b).max(initial=0.0)))
