@@ -8,7 +8,10 @@ They validate, build the convex program (THEORY.md §C) and solve it; the numeri
 with a sum (not a mean) over samples and the first-layer bias penalized like a weight
 (``fit_intercept=True`` appends a column of ones). With ``patterns="exact"`` (or ``"auto"`` on small
 data) every activation pattern is used and the fitted network is a certified global minimum; with
-sampled patterns it is the optimum of the sub-sampled program (an upper bound).
+sampled patterns it is the optimum of the sub-sampled program (an upper bound); with
+``patterns="adaptive"`` (``"auto"`` on larger data) the patterns are grown where the dual constraint
+is violated (:func:`sklearn_convexnn.convex.adaptive.adaptive_patterns`). ``certificate_`` says how
+far the fitted network is known to be from the global optimum.
 """
 
 from __future__ import annotations
@@ -34,20 +37,77 @@ from .arrangements import (
     enumerate_patterns,
     sample_patterns,
 )
+from .convex.adaptive import adaptive_patterns
 from .convex.program import ACTIVATIONS, ConvexProgram
 from .convex.solvers import SOLVERS
 from .losses import LOSSES
 from .network import GatedReLUNetwork, ReLUNetwork, check_beta
 
-__all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
+__all__ = ["ConvexReLURegressor", "ConvexReLUClassifier", "PatternCertificate"]
 
-#: ``patterns="auto"`` enumerates exactly when the pattern-count bound is at most this.
+#: ``patterns="auto"`` enumerates exactly when the pattern-count bound is at most this, else adapts.
 AUTO_EXACT_LIMIT = 1000
-PATTERN_CHOICES = ("auto", "exact", "sample")
+PATTERN_CHOICES = ("auto", "exact", "sample", "adaptive")
 #: blocks below this fraction of the largest block norm are solver noise, not neurons
 DROP_BELOW = 1e-6
 #: a solution reported optimal with a larger certified relative duality gap gets a ConvergenceWarning
 GAP_WARNING = 1e-3
+
+
+@dataclass(frozen=True)
+class PatternCertificate:
+    r"""How far a fitted network is known to be from the global optimum (THEORY §D, §F).
+
+    At the fitted network's dual :math:`\nu=-\nabla L(\hat y)` the network is globally optimal exactly
+    when :math:`\max_{\|u\|=1}|\langle\nu,(Xu)_+\rangle|\le\beta` (ReLU; gated:
+    :math:`\max_i\|X^\top D_i\nu\|\le\beta`). This records the largest value found.
+
+    Attributes
+    ----------
+    max_violation : float
+        The largest value of the dual constraint over the directions tried. With ``exhaustive`` it is
+        the exact :math:`V(\nu)` over every pattern; otherwise a lower bound on it. NaN when it was
+        not computed (vector outputs of rank above 3 with ``activation="relu"``).
+    beta : float
+        :math:`\beta`; ``max_violation <= beta`` (up to tolerance) is the optimality condition.
+    n_directions_tried : int
+        Directions at which the constraint was evaluated: ascent starts of the adaptive search, or
+        the two cone maximizers of every pattern of a fixed arrangement.
+    n_rounds : int
+        Rounds of the adaptive search (0 for fixed patterns).
+    exhaustive : bool
+        The search covered every pattern, so ``max_violation`` is exact and ``converged`` proves
+        global optimality.
+    converged : bool
+        No value above :math:`\beta(1+\text{tol}^{1/2})` was found.
+    """
+
+    max_violation: float
+    beta: float
+    n_directions_tried: int
+    n_rounds: int
+    exhaustive: bool
+    converged: bool
+
+    @property
+    def relative_violation(self):
+        """``max_violation / beta``: at most 1 (up to tolerance) at a certified optimum."""
+        return self.max_violation / self.beta
+
+    @classmethod
+    def combine(cls, certificates):
+        """One certificate for several one-vs-rest fits: the worst violation, the work summed."""
+        certificates = list(certificates)
+        if len(certificates) == 1:
+            return certificates[0]
+        return cls(
+            max_violation=float(max(c.max_violation for c in certificates)),
+            beta=certificates[0].beta,
+            n_directions_tried=int(sum(c.n_directions_tried for c in certificates)),
+            n_rounds=int(sum(c.n_rounds for c in certificates)),
+            exhaustive=all(c.exhaustive for c in certificates),
+            converged=all(c.converged for c in certificates),
+        )
 
 
 @dataclass(frozen=True)
@@ -59,6 +119,8 @@ class _Fit:
     n_iter: int
     status: str
     solver: str
+    certificate: PatternCertificate
+    arrangement: Arrangement
 
 
 def _check_params(estimator):
@@ -84,11 +146,25 @@ def _check_params(estimator):
         raise ValueError(f"max_iter must be a positive integer or None, got {max_iter!r}.")
     if not isinstance(estimator.verbose, numbers.Integral):
         raise TypeError(f"verbose must be an integer, got {type(estimator.verbose).__name__}.")
+    for name, low in (("max_rounds", 0), ("n_starts", 0)):
+        value = getattr(estimator, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an integer, got {type(value).__name__}.")
+        if value < low:
+            raise ValueError(f"{name} must be >= {low}, got {value}.")
     return beta
 
 
+def _resolve_patterns(X_aug, patterns):
+    """``patterns`` with ``"auto"`` resolved: ``"exact"`` when the pattern-count bound is small, else ``"adaptive"``."""
+    if isinstance(patterns, str) and patterns == "auto":
+        rank = np.linalg.matrix_rank(X_aug)
+        return "exact" if count_patterns_bound(X_aug.shape[0], rank) <= AUTO_EXACT_LIMIT else "adaptive"
+    return patterns
+
+
 def _arrangement(X_aug, patterns, n_patterns, rng):
-    """The patterns to use: exact when asked (or small enough for ``"auto"``), else sampled."""
+    """The fixed patterns to use: given, exact, or sampled (``"adaptive"`` starts from sampled ones)."""
     if isinstance(patterns, Arrangement):
         if patterns.masks.shape[0] != X_aug.shape[0]:
             raise ValueError(
@@ -100,35 +176,73 @@ def _arrangement(X_aug, patterns, n_patterns, rng):
                 f"have {X_aug.shape[1]} columns (with the ones column when fit_intercept=True)."
             )
         return patterns
-    if patterns == "auto":
-        rank = np.linalg.matrix_rank(X_aug)
-        patterns = "exact" if count_patterns_bound(X_aug.shape[0], rank) <= AUTO_EXACT_LIMIT else "sample"
     if patterns == "exact":
         return enumerate_patterns(X_aug)
     return sample_patterns(X_aug, n_patterns, random_state=rng)
 
 
-def _fit_network(estimator, X, y, beta, loss, arrangement):
-    """Solve the convex program for one target vector and recover the network."""
-    X_aug = add_intercept(X) if estimator.fit_intercept else X
-    program = ConvexProgram(X_aug, y, beta, arrangement, activation=estimator.activation, loss=loss)
-    solution = program.solve(estimator.solver, tol=estimator.tol, max_iter=estimator.max_iter, verbose=estimator.verbose > 1)
+def _check_gap(solution):
     if solution.status == "optimal" and solution.relative_gap > GAP_WARNING:
         warnings.warn(
             f"solver {solution.solver!r} reported an optimal solution, but its certified duality gap is "
             f"{solution.duality_gap:.3g} ({solution.relative_gap:.1e} relative): the model may be far from the "
             "optimum (badly scaled data or beta?). See duality_gap_.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
+
+
+def _recover(estimator, solution, X, X_aug, y, beta, loss):
+    """The network of a convex solution (a bias split off for ReLU) and its objective on the training data."""
     network = solution.to_network(drop_below=DROP_BELOW)
     if isinstance(network, ReLUNetwork):
         network = ReLUNetwork.from_augmented(network.hidden_weights, network.output_weights, estimator.fit_intercept)
         network = network.merged()
-        objective = network.objective(X, y, beta, loss)
-    else:
-        objective = network.objective(X_aug, y, beta, loss)
-    return _Fit(network, objective, solution.duality_gap, solution.dual, solution.n_iter, solution.status, solution.solver)
+        return network, network.objective(X, y, beta, loss)
+    return network, network.objective(X_aug, y, beta, loss)
+
+
+def _fit_network(estimator, X, y, beta, loss, patterns, rng):
+    """Solve the convex program for one target vector and recover the network.
+
+    ``patterns`` is an Arrangement (fixed patterns) or ``"adaptive"``.
+    """
+    X_aug = add_intercept(X) if estimator.fit_intercept else X
+    if isinstance(patterns, str) and patterns == "adaptive":
+        return _fit_adaptive(estimator, X, X_aug, y, beta, loss, rng)
+    program = ConvexProgram(X_aug, y, beta, patterns, activation=estimator.activation, loss=loss)
+    solution = program.solve(estimator.solver, tol=estimator.tol, max_iter=estimator.max_iter, verbose=estimator.verbose > 1)
+    _check_gap(solution)
+    network, objective = _recover(estimator, solution, X, X_aug, y, beta, loss)
+    tried = (1 if estimator.activation == "gated" else 2) * patterns.n_patterns
+    certificate = PatternCertificate(
+        max_violation=float(solution.dual_violation), beta=beta, n_directions_tried=int(tried), n_rounds=0,
+        exhaustive=bool(patterns.exhaustive),
+        converged=bool(solution.dual_violation <= beta * (1.0 + np.sqrt(estimator.tol))),
+    )
+    return _Fit(network, objective, solution.duality_gap, solution.dual, solution.n_iter, solution.status,
+                solution.solver, certificate, patterns)
+
+
+def _fit_adaptive(estimator, X, X_aug, y, beta, loss, rng):
+    """Dual-driven patterns (:func:`adaptive_patterns`), seeded with a quick L-BFGS fit for the squared loss."""
+    result = adaptive_patterns(
+        X_aug, y, beta, loss=loss, activation=estimator.activation, n_initial=estimator.n_patterns,
+        max_rounds=estimator.max_rounds, n_starts=estimator.n_starts,
+        seed_network="mlp" if loss == "squared" else None, random_state=rng, tol=estimator.tol,
+        solver=estimator.solver, verbose=estimator.verbose > 0,
+    )
+    solution = result.solution
+    if solution.solver != "adaptive":  # the ReLU point is no solver's answer: its gap is reported, not a fault
+        _check_gap(solution)
+    network, objective = _recover(estimator, solution, X, X_aug, y, beta, loss)
+    certificate = PatternCertificate(
+        max_violation=float(result.max_violation), beta=beta, n_directions_tried=int(result.n_directions_tried),
+        n_rounds=int(result.n_rounds), exhaustive=bool(result.arrangement.exhaustive),
+        converged=bool(result.converged),
+    )
+    return _Fit(network, objective, solution.duality_gap, solution.dual, solution.n_iter, solution.status,
+                solution.solver, certificate, result.arrangement)
 
 
 def _named(error, X, y=None):
@@ -162,11 +276,13 @@ def _validate(estimator, X, y="no_validation", **kwargs):
         raise named from error
 
 
-def _patterns_for(estimator, X):
-    """The arrangement of ``X`` (with the ones column when ``fit_intercept``)."""
+def _patterns_for(estimator, X, rng):
+    """The arrangement of ``X`` (with the ones column when ``fit_intercept``), or ``"adaptive"``."""
     X_aug = add_intercept(X) if estimator.fit_intercept else X
-    rng = check_rng(estimator.random_state)
-    return _arrangement(X_aug, estimator.patterns, estimator.n_patterns, rng)
+    patterns = _resolve_patterns(X_aug, estimator.patterns)
+    if isinstance(patterns, str) and patterns == "adaptive":
+        return patterns
+    return _arrangement(X_aug, patterns, estimator.n_patterns, rng)
 
 
 def _decision(estimator, X):
@@ -177,7 +293,7 @@ def _decision(estimator, X):
     return network.predict(X)
 
 
-def _store(estimator, fits, arrangement):
+def _store(estimator, fits):
     """Set the fitted attributes from one fit per output."""
     if len(fits) == 1:
         estimator.network_ = fits[0].network
@@ -204,7 +320,52 @@ def _store(estimator, fits, arrangement):
     estimator.n_iter_ = int(max(fit.n_iter for fit in fits))
     estimator.solver_status_ = fits[0].status if len({f.status for f in fits}) == 1 else [f.status for f in fits]
     estimator.solver_ = fits[0].solver
+    arrangement = fits[0].arrangement
+    for fit in fits[1:]:
+        if fit.arrangement is not arrangement:
+            arrangement = arrangement.union(fit.arrangement)
     estimator.arrangement_ = arrangement
+    estimator.certificate_ = PatternCertificate.combine(fit.certificate for fit in fits)
+
+
+def _fit_vector(estimator, X, Y, beta, rng):
+    """The vector-output program (THEORY §I.1) for targets of shape (n, c), c >= 2."""
+    from .extensions.vector_output import VectorOutputProgram, dictionary_refinement, direction_dictionary
+
+    X_aug = add_intercept(X) if estimator.fit_intercept else X
+    patterns = _resolve_patterns(X_aug, estimator.patterns)
+    if isinstance(patterns, str) and patterns == "adaptive":
+        if estimator.patterns == "adaptive":
+            raise ValueError('patterns="adaptive" needs a one-dimensional y; use patterns="sample" or "exact" '
+                             f"for y of shape {Y.shape}.")
+        patterns = "sample"  # "auto" on large data: the vector programs have no adaptive search
+    arrangement = _arrangement(X_aug, patterns, estimator.n_patterns, rng)
+    if estimator.activation == "gated":
+        solution = VectorOutputProgram(X_aug, Y, beta, arrangement, activation="gated").solve(tol=estimator.tol)
+        network = solution.to_network(drop_below=DROP_BELOW)
+        objective = network.objective(X_aug, Y, beta)
+        gap, violation, exhaustive = solution.duality_gap, solution.dual_violation, arrangement.exhaustive
+        tried = arrangement.n_patterns
+    else:
+        try:  # the extreme rays of every cone, when there are not too many of them
+            directions = direction_dictionary(X_aug, arrangement)
+        except ValueError:
+            directions = direction_dictionary(X_aug, arrangement, include_rays=False, n_random=estimator.n_patterns,
+                                              random_state=rng)
+        program = VectorOutputProgram(X_aug, Y, beta, arrangement, activation="relu", directions=directions)
+        solution = dictionary_refinement(program, rounds=10, rtol=1e-6, tol=min(estimator.tol, 1e-6)).solution
+        augmented = solution.to_network(drop_below=DROP_BELOW)
+        network = ReLUNetwork.from_augmented(augmented.hidden_weights, augmented.output_weights, estimator.fit_intercept)
+        objective = network.objective(X, Y, beta)
+        gap, violation = solution.gap, solution.dual_violation
+        exhaustive = solution.check is not None  # the dense dual check covers every direction
+        tried = solution.n_directions
+    certificate = PatternCertificate(
+        max_violation=float(violation), beta=beta, n_directions_tried=int(tried), n_rounds=0,
+        exhaustive=bool(exhaustive), converged=bool(violation <= beta * (1.0 + np.sqrt(estimator.tol))),
+    )
+    return _Fit(network, objective, float(gap), solution.dual, solution.n_iter, solution.status, solution.solver,
+                certificate, arrangement)
 
 
 class ConvexReLURegressor(RegressorMixin, BaseEstimator):
@@ -214,30 +375,51 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
     over networks of any width by solving the ReLU program (C) of THEORY.md §C (or the gated
     program with ``activation="gated"``) and recovering the network from its solution.
 
+    **Vector targets.** For ``y`` of shape (n_samples, c) with :math:`c\ge2` the network has c outputs
+    (:math:`\alpha_j\in\mathbb R^c`, penalty :math:`\|\alpha_j\|^2`) and the vector-output programs of
+    THEORY §I.1 are solved (:class:`~sklearn_convexnn.extensions.vector_output.VectorOutputProgram`):
+    with ``activation="gated"`` the gated program with a nuclear norm per pattern, **exactly**
+    (cvxpy); with ``activation="relu"`` the ReLU vector program restricted to a dictionary of
+    directions inside the cones, refined by column generation
+    (:func:`~sklearn_convexnn.extensions.vector_output.dictionary_refinement`): an **upper bound**
+    on the ReLU optimum, attained by the fitted network, certified (``duality_gap_``) only for data
+    of rank at most 3 with the bias. ``patterns="adaptive"`` needs a one-dimensional ``y``
+    (``"auto"`` samples instead). A ``y`` of shape (n_samples, 1) is fitted as a one-dimensional
+    target, and ``predict`` returns shape (n_samples, 1).
+
     Parameters
     ----------
     beta : float, default=1.0
         Weight decay :math:`\beta` (the loss is a sum over samples, so :math:`\beta` scales with n).
     activation : {"relu", "gated"}, default="relu"
         ``"relu"``: the exact cone-constrained program; ``"gated"``: the gated ReLU program.
-    patterns : {"auto", "exact", "sample"} or Arrangement, default="auto"
+    patterns : {"auto", "exact", "sample", "adaptive"} or Arrangement, default="auto"
         ``"exact"`` enumerates every activation pattern (global optimum, certified);
-        ``"sample"`` draws ``n_patterns`` Gaussian gates; ``"auto"`` is exact when at most
-        1000 patterns can exist, sampled otherwise.
+        ``"sample"`` draws ``n_patterns`` Gaussian gates; ``"adaptive"`` starts from those and
+        grows them where the dual constraint is violated, with a quick L-BFGS fit as a seed
+        (:func:`~sklearn_convexnn.convex.adaptive.adaptive_patterns`): never worse than that
+        seed; ``"auto"`` is exact when at most 1000 patterns can
+        exist (``AUTO_EXACT_LIMIT``), adaptive otherwise.
     n_patterns : int, default=100
-        Number of gates drawn when sampling.
+        Number of gates drawn when sampling (the initial patterns of ``"adaptive"``).
     fit_intercept : bool, default=True
         Append a column of ones, i.e. a first-layer bias penalized like a weight.
     solver : str, default="auto"
         Backend of :meth:`ConvexProgram.solve`.
     tol : float, default=1e-8
-        Solver tolerance.
+        Solver tolerance; the adaptive search counts a direction as violating above
+        :math:`\beta(1+\text{tol}^{1/2})`.
     max_iter : int or None, default=None
         Solver iteration cap (the backend's default when None).
+    max_rounds : int, default=3
+        Most rounds of the adaptive search (``patterns="adaptive"``).
+    n_starts : int, default=30
+        Random starts per sign of each adaptive search.
     random_state : int, RandomState instance or None, default=None
-        Seeds the pattern sampling.
+        Seeds the pattern sampling and the adaptive search.
     verbose : int, default=0
-        Verbosity (2 and more: the solver's own output).
+        Verbosity: 1 shows a progress bar over the adaptive rounds, 2 and more also the solver's
+        own output.
 
     Attributes
     ----------
@@ -247,12 +429,16 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         Its width (number of non-zero blocks of the convex solution).
     arrangement_ : Arrangement
         The patterns used; ``arrangement_.exhaustive`` says whether the optimum is global.
+    certificate_ : PatternCertificate
+        The largest dual-constraint value found at the fitted dual, :math:`\beta`, the directions
+        tried, the adaptive rounds, and whether the arrangement is exhaustive (then the
+        certificate is exact).
     objective_ : float
         The network's objective on the training data.
     duality_gap_ : float
         Certified gap of the convex solution over ``arrangement_`` (a ConvergenceWarning is issued
         when it exceeds ``1e-3 * max(1, objective_)`` although the solver reports ``"optimal"``).
-    dual_ : ndarray of shape (n_samples,)
+    dual_ : ndarray of shape (n_samples,) or (n_samples, c)
         :math:`\nu=-\nabla L(\hat y)`, the residual.
     n_iter_ : int
         Solver iterations.
@@ -273,7 +459,7 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, beta=1.0, activation="relu", patterns="auto", n_patterns=100, fit_intercept=True,
-                 solver="auto", tol=1e-8, max_iter=None, random_state=None, verbose=0):
+                 solver="auto", tol=1e-8, max_iter=None, max_rounds=3, n_starts=30, random_state=None, verbose=0):
         self.beta = beta
         self.activation = activation
         self.patterns = patterns
@@ -282,6 +468,8 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
+        self.max_rounds = max_rounds
+        self.n_starts = n_starts
         self.random_state = random_state
         self.verbose = verbose
 
@@ -291,25 +479,36 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, c)
+            A two-dimensional ``y`` with c >= 2 columns fits a network with c outputs (see the class
+            docstring for the program solved).
 
         Returns
         -------
         self
         """
         beta = _check_params(self)
-        X, y = _validate(self, X, y, dtype=np.float64, y_numeric=True)
+        X, y = _validate(self, X, y, dtype=np.float64, y_numeric=True, multi_output=True)
         try:  # y_numeric converts object arrays only; strings arrive here
             y = y.astype(np.float64)
         except (TypeError, ValueError) as error:
             raise type(error)(f"y must be numeric: {error}") from error
-        arrangement = _patterns_for(self, X)
-        fit = _fit_network(self, X, y, beta, "squared", arrangement)
-        _store(self, [fit], arrangement)
+        self._y_shape = y.shape[1:]
+        rng = check_rng(self.random_state)
+        if y.ndim == 2 and y.shape[1] > 1:
+            fit = _fit_vector(self, X, y, beta, rng)
+        else:
+            fit = _fit_network(self, X, y.reshape(-1), beta, "squared", _patterns_for(self, X, rng), rng)
+        _store(self, [fit])
         return self
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "network_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     def predict(self, X):
         """Predict with the fitted network.
@@ -320,11 +519,13 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples,)
+        ndarray of shape (n_samples,) or (n_samples, c)
+            The shape of the ``y`` given to ``fit`` (a column ``y`` gives a column).
         """
         check_is_fitted(self)
         X = _validate(self, X, dtype=np.float64, reset=False)
-        return _decision(self, X)
+        prediction = _decision(self, X)
+        return prediction.reshape((X.shape[0],) + self._y_shape)
 
 
 class ConvexReLUClassifier(ClassifierMixin, BaseEstimator):
@@ -338,17 +539,20 @@ class ConvexReLUClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    beta, activation, patterns, n_patterns, fit_intercept, solver, tol, max_iter, random_state, verbose
-        As for :class:`ConvexReLURegressor`.
+    beta, activation, patterns, n_patterns, fit_intercept, solver, tol, max_iter, max_rounds, n_starts, random_state, verbose
+        As for :class:`ConvexReLURegressor` (``patterns="adaptive"`` is seeded with a quick L-BFGS fit
+        for the squared loss; for the logistic loss it starts from the sampled program).
     loss : {"squared", "logistic"}, default="squared"
 
     Attributes
     ----------
     classes_ : ndarray
         The class labels.
-    network_, n_neurons_, arrangement_, objective_, duality_gap_, dual_, n_iter_, solver_status_
+    network_, n_neurons_, arrangement_, certificate_, objective_, duality_gap_, dual_, n_iter_, solver_status_
         As for :class:`ConvexReLURegressor`; for several classes, ``objective_`` and
-        ``duality_gap_`` are sums over the one-vs-rest problems and ``dual_`` has one column per class.
+        ``duality_gap_`` are sums over the one-vs-rest problems, ``dual_`` has one column per class,
+        ``arrangement_`` is the union of the classes' patterns and ``certificate_`` holds the worst
+        violation and the summed work.
     n_features_in_ : int
     feature_names_in_ : ndarray
         Defined when X has feature names.
@@ -363,7 +567,8 @@ class ConvexReLUClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, beta=1.0, activation="relu", patterns="auto", n_patterns=100, fit_intercept=True,
-                 solver="auto", tol=1e-8, max_iter=None, random_state=None, verbose=0, loss="squared"):
+                 solver="auto", tol=1e-8, max_iter=None, max_rounds=3, n_starts=30, random_state=None, verbose=0,
+                 loss="squared"):
         self.beta = beta
         self.activation = activation
         self.patterns = patterns
@@ -372,6 +577,8 @@ class ConvexReLUClassifier(ClassifierMixin, BaseEstimator):
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
+        self.max_rounds = max_rounds
+        self.n_starts = n_starts
         self.random_state = random_state
         self.verbose = verbose
         self.loss = loss
@@ -402,13 +609,14 @@ class ConvexReLUClassifier(ClassifierMixin, BaseEstimator):
         codes = encoder.transform(y)
         if len(classes) < 2:
             raise ValueError(f"y must contain at least 2 classes; got 1 class ({classes[0]!r}).")
-        arrangement = _patterns_for(self, X)
+        rng = check_rng(self.random_state)
+        patterns = _patterns_for(self, X, rng)
         columns = [1] if len(classes) == 2 else range(len(classes))
         fits = [
-            _fit_network(self, X, np.where(codes == k, 1.0, -1.0), beta, self.loss, arrangement)
+            _fit_network(self, X, np.where(codes == k, 1.0, -1.0), beta, self.loss, patterns, rng)
             for k in columns
         ]
-        _store(self, fits, arrangement)
+        _store(self, fits)
         self.classes_ = classes
         return self
 

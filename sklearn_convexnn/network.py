@@ -259,7 +259,7 @@ class ReLUNetwork:
         first, second = self.neuron_norms()
         active = (first > 0) & (second > 0)
         scale = np.zeros(self.width)
-        scale[active] = np.sqrt(second[active] / first[active])
+        scale[active] = np.sqrt(second[active]) / np.sqrt(first[active])  # no underflow of the ratio
         hidden = self.augmented_weights * scale[:, None]
         inverse = np.zeros(self.width)
         inverse[active] = 1.0 / scale[active]

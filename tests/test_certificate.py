@@ -203,3 +203,58 @@ def test_bad_input():
         dual_certificate(network, X, y, 1.0, tol=0)
     with pytest.raises(ValueError, match="scalar output"):
         dual_certificate(ReLUNetwork(np.ones((2, 1)), np.ones((2, 2))), X, y, 1.0)
+
+
+# ------------------------------------------------------------------------------ units of the data
+def _scaled(network, factor):
+    """The network of the problem rescaled by ``y -> b y``, ``beta -> b beta``: ``theta -> sqrt(b) theta``."""
+    root = np.sqrt(factor)
+    return ReLUNetwork.from_augmented(root * network.augmented_weights, root * network.output_weights,
+                                      network.hidden_bias is not None)
+
+
+def test_verdicts_do_not_depend_on_the_units_of_y():
+    """Rescaling y and beta by b (the objective by b^2, V/beta unchanged) keeps every verdict: a global
+    optimum is certified, a spurious stationary point and a network 20% off the optimum are refuted,
+    from b = 1e-12 (objectives near 1e-25) to b = 1e6. An absolute floor tol*max(1, |F|) would accept
+    the 20%-off network as a stationary point once F < 1e-6 or so."""
+    from sklearn_convexnn.landscape.optimal_set import optimal_set
+    from sklearn_convexnn.landscape.stationary import stationarity
+
+    data = make_teaching_1d(8, random_state=1, beta=0.02)
+    X, y, beta = data.X, data.y, data.beta
+    optimal = optimal_set(X, y, beta)
+    global_network = optimal.random_network(optimal.min_width + 1, 0)
+    # polished width-2 runs are stationary points; the ones the certificate refutes are spurious
+    reports = [stationarity(fit_mlp(X, y, beta, 2, random_state=seed).network, X, y, beta) for seed in range(4)]
+    spurious = [report.polished for report in reports if report.certificate.proves_non_optimality]
+    assert spurious, "no spurious stationary point among the width-2 runs"
+    off = ReLUNetwork.from_augmented(global_network.augmented_weights, 1.2 * global_network.output_weights, True)
+    for factor in (1e-12, 1e-6, 1e-3, 1.0, 1e6):
+        b_y, b_beta = factor * y, factor * beta
+        certificate = dual_certificate(_scaled(global_network, factor), X, b_y, b_beta)
+        assert certificate.is_global_minimum
+        assert certificate.violation_tolerance < 1e-5 * b_beta and certificate.gap_tolerance < 1e-5 * certificate.objective
+        assert stationarity(_scaled(global_network, factor), X, b_y, b_beta).classification == "global"
+        certificate = dual_certificate(_scaled(spurious[0], factor), X, b_y, b_beta)
+        assert certificate.proves_non_optimality and not certificate.is_global_minimum
+        assert stationarity(_scaled(spurious[0], factor), X, b_y, b_beta).classification == "spurious"
+        assert not dual_certificate(_scaled(off, factor), X, b_y, b_beta).is_global_minimum
+        assert stationarity(_scaled(off, factor), X, b_y, b_beta).classification == "not stationary"
+
+
+def test_near_zero_optimum_with_small_beta_is_certified():
+    """beta = 1e-6 and targets of order 1e-5: the optimum is a near-zero network with an objective of
+    order 1e-10; it is certified (its gap is rounding, far below tol*F), and the same network with its
+    output weights halved is refuted."""
+    from sklearn_convexnn.landscape.optimal_set import optimal_set
+
+    data = make_teaching_1d(8, random_state=0)
+    X, y, beta = data.X, 1e-5 * data.y, 1e-6
+    optimal = optimal_set(X, y, beta)
+    network = optimal.network(optimal.coefficients)
+    certificate = dual_certificate(network, X, y, beta)
+    assert 0 < certificate.objective < 1e-8
+    assert certificate.is_global_minimum and abs(certificate.gap) <= certificate.gap_tolerance
+    halved = ReLUNetwork.from_augmented(network.augmented_weights, 0.5 * network.output_weights, True)
+    assert not dual_certificate(halved, X, y, beta).is_global_minimum

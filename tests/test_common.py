@@ -4,13 +4,16 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_convexnn import ConvexReLUClassifier, ConvexReLURegressor
 
+# "auto" patterns: exact on the checks' smallest data, adaptive (one short round) on the others
+FAST = {"n_patterns": 30, "max_rounds": 1, "n_starts": 5, "random_state": 0}
+
 ESTIMATORS = [
-    ConvexReLURegressor(n_patterns=30, random_state=0),
-    ConvexReLURegressor(activation="gated", n_patterns=30, random_state=0),
-    ConvexReLUClassifier(n_patterns=30, random_state=0),
+    ConvexReLURegressor(**FAST),
+    ConvexReLURegressor(activation="gated", **FAST),
+    ConvexReLUClassifier(**FAST),
     # one-vs-rest with gated networks (multiclass checks; it crashed before the gated networks were stacked)
-    ConvexReLUClassifier(activation="gated", n_patterns=30, random_state=0),
-    ConvexReLUClassifier(loss="logistic", n_patterns=30, random_state=0),
+    ConvexReLUClassifier(activation="gated", **FAST),
+    ConvexReLUClassifier(loss="logistic", **FAST),
 ]
 
 EXPECTED_FAILED_CHECKS = {}

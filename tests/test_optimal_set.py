@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_convexnn.arrangements import add_intercept, enumerate_patterns, sample_patterns
+from sklearn_convexnn.convex.dual import dual_constraint
 from sklearn_convexnn.convex.program import ConvexProgram
 from sklearn_convexnn.datasets import example_hb, example_he, make_continuum, make_teaching_1d, make_teaching_2d
 from sklearn_convexnn.landscape.optimal_set import OptimalSet, optimal_set
@@ -313,3 +314,37 @@ def test_network_matches_the_forward_map(hb):
     assert isinstance(network, ReLUNetwork) and network.hidden_bias is not None
     np.testing.assert_allclose(np.sort(first)[::-1][:3], np.sqrt(np.sort(c)[::-1]), rtol=1e-12)
     np.testing.assert_array_equal(first[3:], 0.0)
+
+
+# ------------------------------------------------------------------------------ awkward data
+def test_logistic_loss_with_tiny_beta_has_no_overflow():
+    """Separable labels and beta = 1e-9: the fit grows large; the curvature sigma(m)sigma(-m) is taken
+    without exp overflow, and the result is certified or flagged."""
+    X = np.array([[0.0, 1e4], [3e4, 0.0], [0.0, 1e4], [0.0, -3e4], [2e4, -2e4]])
+    y = np.array([1.0, -1.0, 1.0, 1.0, 1.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        S = optimal_set(X, y, 1e-9, loss="logistic")
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert np.isfinite(S.objective) and np.isfinite(S.duality_gap)
+
+
+def test_linear_programs_on_tiny_columns():
+    """A column of size 1e-10 and coefficients of 1e14: the LPs see a system scaled to order one
+    (HiGHS drops matrix entries below 1e-9 and called the LP unbounded)."""
+    S = optimal_set(np.array([[1e-10]]), np.array([9452.74106888]), 1e-11, fit_intercept=False)
+    assert S.min_width == S.max_width == 1 and S.dimension == 0
+
+
+def test_reported_violation_is_that_of_the_reported_fit():
+    """y of 3e8 with beta = 7: the fit A c rebuilt from the tight directions is off by ~10 from the
+    refined fit; V is reported at the dual vector of A c, so the inexact result is flagged."""
+    X = np.array([[1.0, 1.0, 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    y = np.array([-3e8, 0.0, 3e8])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        S = optimal_set(X, y, 7.018175589113035, fit_intercept=False)
+    violation = dual_constraint(S.dual, X, S.arrangement.masks).max_value
+    assert S.dual_violation == pytest.approx(violation / S.beta - 1.0, rel=1e-12)
+    if S.dual_violation > S.tol:
+        assert any(issubclass(w.category, ConvergenceWarning) for w in caught)

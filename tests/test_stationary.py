@@ -1,7 +1,10 @@
 """Tests of sklearn_convexnn.landscape.stationary: stationary points and their sub-sampled programs (THEORY §F)."""
 
+import warnings
+
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_convexnn.arrangements import Arrangement, add_intercept, enumerate_patterns
 from sklearn_convexnn.convex.program import ConvexProgram
@@ -219,3 +222,56 @@ def test_bad_input():
         stationarity(network, X, y, 1.0, tol=-1.0)
     with pytest.raises(TypeError, match="polish"):
         stationarity(network, X, y, 1.0, polish="yes")
+
+
+# ------------------------------------------------------------------------------ awkward networks and data
+def _no_numpy_warning(call):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = call()
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in caught]
+    return result
+
+
+def test_neurons_of_underflowing_size():
+    """Weights of 1e-241 still give a (tiny) fit, while ||w||^2 underflows: the size |alpha| ||w|| is taken
+    without squares, so the neuron keeps its share of its block (no 0/0)."""
+    tiny = -1.91430597e-241
+    network = ReLUNetwork(np.array([[tiny, tiny]] * 3 + [[-5.34261862e-3, tiny]]),
+                          np.array([2.49405333e-2, 2.49405333e-2, 7.51498882e-3, -1.26455245e-102]),
+                          np.array([tiny] * 3 + [1.18402934e-2]))
+    X, y = np.array([[0.0, -300000.0], [0.0, 0.0]]), np.zeros(2)
+    own = network_blocks(network, network.augment(X))
+    assert np.all(own.pattern[:3] == 0)  # three active neurons of one block
+    report = _no_numpy_warning(lambda: stationarity(network, X, y, 9.423973441178877))
+    assert report.polish_objective_change >= 0
+    assert np.all(np.isfinite(report.polished.to_vector()))
+
+
+def test_polishing_never_increases_the_objective():
+    """Data the restricted program cannot be solved on to verified optimality (x ~ 1e6 with a bias,
+    beta = 1e-6): the solver's point is worse than the network, and the network's own point is kept."""
+    network = ReLUNetwork(np.array([[-3.34315923e2, -5.65443827e2], [5e2, 1e-4]]),
+                          np.array([-2.76485439e-57, -1.70111561e-69]), np.array([1.83610414e-48, -9.28284180e1]))
+    X, y, beta = np.array([[1100031.48043436] * 2, [2e6] * 2]), np.array([2e7, 0.0]), 1e-6
+    with pytest.warns(ConvergenceWarning):
+        report = stationarity(network, X, y, beta)
+    assert report.polish_objective_change >= 0
+    assert report.polished.objective(X, y, beta) <= report.objective
+
+
+def test_duplicate_columns_do_not_derail_newton():
+    """Duplicate input columns give X a null space that only the penalty sees; the faces are taken in
+    the row space of X, so the restricted program is solved (verified) without overflow."""
+    network = ReLUNetwork(np.array([[-2.45752396e-4, -8.07502131e-3, 1.99649179e-2],
+                                    [-1.02413256e-13, -2.66453385e-2, -5.99895625e-3]]),
+                          np.array([-2.15375094e-2, -2.73122965e-2]), None)
+    X = np.array([[533.3987, 0.0, 533.3987], [0.0, 2008.8932, 0.0], [0.0, -611.2089, 0.0],
+                  [1750.6549, 0.0, 1750.6549], [1100.0, 0.0, 1100.0]])
+    y = np.array([-3e5, 2e5, 0.0, -3e5, 0.0])
+    own = network_blocks(network, X)
+    restricted = _no_numpy_warning(lambda: solve_restricted(X, y, 1e-3, own.arrangement, own.blocks))
+    assert restricted.verified
+    polished = polish(network, X, y, 1e-3)
+    assert polished.objective(X, y, 1e-3) == pytest.approx(restricted.objective, rel=1e-9)
+    assert polished.objective(X, y, 1e-3) <= network.objective(X, y, 1e-3)

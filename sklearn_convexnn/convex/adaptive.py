@@ -13,10 +13,16 @@ starts (random directions and the current neurons), alternating
 .. math:: u\leftarrow\frac{\Pi_{\mathcal K(D(u))}(s\,X^\top D(u)\nu)}{\|\cdot\|},
 
 the best direction inside the current cone (cone lemma), which never decreases
-:math:`s\langle\nu,(Xu)_+\rangle`; the patterns of the violators found are added and the program is
-re-solved warm. Each re-solve is over a superset of the previous patterns, so the objective never
-increases. The search is a heuristic: "no violation found" is not a proof unless the arrangement is
-exhaustive.
+:math:`s\langle\nu,(Xu)_+\rangle`.
+
+Gated program: the patterns of the violators are added and the program re-solved warm, over a
+superset of the previous patterns each time. ReLU program: the violators are recombined with the
+current neurons by the convex program restricted to these fixed directions (a non-negative lasso),
+then all neurons move by L-BFGS on the non-convex objective (the fixed directions of a cone converge
+slowly; the descent moves them across patterns, which the re-solves over fixed patterns cannot do
+cheaply); the result is returned as the convex point of the final network in the program over
+every pattern met, with that program's certificate. Either way the objective never increases. The
+search is a heuristic: "no violation found" is not a proof unless the arrangement is exhaustive.
 
 Seeding the patterns with those of a network (e.g. a quick non-convex fit, ``seed_network="mlp"``)
 is legitimate: the program over them is at least as good as that network (THEORY §C, from any network
@@ -32,14 +38,21 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ..arrangements import Arrangement, sample_patterns
-from ..network import ReLUNetwork, check_beta
-from .dual import pattern_correlations, project_onto_cones
+from ..losses import get_loss
+from ..network import ReLUNetwork, check_beta, regularized_objective
+from .dual import dual_constraint, pattern_correlations, project_onto_cones
 from .program import ConvexProgram, ConvexSolution
 
-__all__ = ["AdaptiveResult", "adaptive_patterns", "ascend_directions"]
+__all__ = ["AdaptiveResult", "adaptive_patterns", "ascend_directions", "polish_network"]
 
 #: gap tolerance of the intermediate solves (the search compares values with beta (1 + sqrt(tol)))
 SEARCH_TOL = 1e-6
+#: searches at a network's dual take the cone steps only from starts above this fraction of beta
+DESCENT_PROMISE = 0.7
+#: L-BFGS iterations of the ``"mlp"`` seed (a quick fit: the rounds improve on it)
+SEED_ITER = 1000
+#: L-BFGS-B iterations of the recombination of neurons and violators (a warm-started non-negative lasso)
+MASTER_ITER = 500
 
 
 @dataclass(frozen=True)
@@ -51,17 +64,23 @@ class AdaptiveResult:
     arrangement : Arrangement
         The final patterns (sampled, seeded and found), ``exhaustive=False`` unless the initial one was.
     solution : ConvexSolution
-        The program solved over ``arrangement``.
+        A point of the program over ``arrangement`` with that program's certificate: for the gated
+        program its solution; for the ReLU program the convex point of the final descended network
+        (``solver="adaptive"``, ``status`` ``"optimal"`` when the last search found no violation,
+        ``"max_iter"`` when the rounds ran out), whose ``duality_gap`` bounds its distance to the
+        optimum over ``arrangement``.
     max_violation : float
         Largest :math:`\max_s s\langle\nu,(Xu)_+\rangle` over the unit directions tried at the final
         dual (compare with ``solution.beta``; at most :math:`\beta(1+\text{tol})` when the search
         ended without finding a violation).
     n_directions_tried : int
-        Ascent runs over all rounds (starts times signs).
+        Ascent runs over all searches (starts times signs).
     n_rounds : int
-        Re-solves after adding patterns.
+        Rounds: descents (ReLU program) or re-solves (gated program).
     history : ndarray
-        Objective after the initial solve and after every round (non-increasing).
+        Objective at the start (the sampled program's optimum, or the seed's objective), after the
+        seed's recombination with the sampled gates, after every round and of the returned solution
+        (non-increasing).
     converged : bool
         True when the last search found no violation above tolerance.
     """
@@ -178,14 +197,22 @@ def _network_patterns(network, X):
 
 
 def _seed_solution(program, network):
-    """The convex point of a network on ``program``'s patterns (THEORY §C), or None if a neuron's pattern is missing."""
+    """The convex point of a network on ``program``'s patterns (THEORY §C), or None if a neuron's pattern is missing.
+
+    The neurons' patterns are computed exactly as :func:`_network_patterns` computes them (one matrix
+    product), so a network whose patterns were added with it is always found: a sample on a neuron's
+    hyperplane must not fall on different sides in two products.
+    """
     masks = program.masks
     keys = {np.packbits(masks[:, i]).tobytes(): i for i in range(masks.shape[1])}
     u, v = np.zeros((program.n_patterns, program.X.shape[1])), np.zeros((program.n_patterns, program.X.shape[1]))
-    for w, a in zip(network.augmented_weights, network.output_weights):
-        if a == 0 or not np.any(w):
-            continue
-        i = keys.get(np.packbits(program.X @ w >= 0).tobytes())
+    weights, output = network.augmented_weights, network.output_weights
+    nonzero = np.linalg.norm(weights, axis=1) > 0
+    neuron_masks, _ = _network_patterns(network, program.X)
+    for w, a, mask in zip(weights[nonzero], output[nonzero], neuron_masks.T):
+        if a == 0 or not mask.any():
+            continue  # the neuron outputs nothing (and the empty pattern is never kept)
+        i = keys.get(np.packbits(mask).tobytes())
         if i is None:
             return None
         if program.activation == "gated":  # (Xw)_+ a = D(w) X (a w): a gated block of gate w
@@ -211,10 +238,182 @@ def _extend(solution, program):
                    duality_gap=np.nan)
 
 
+def polish_network(network, X, y, beta, *, loss="squared", max_iter=500):
+    r"""Local descent of :math:`F_m` from ``network`` by L-BFGS (the non-convex problem, THEORY §A).
+
+    With :math:`\hat y=\sum_j(Xw_j)_+\alpha_j` and :math:`\nu=-\nabla L(\hat y)` the gradient is
+    :math:`\nabla_{\alpha_j}F=-(Xw_j)_+^\top\nu+\beta\alpha_j`,
+    :math:`\nabla_{w_j}F=-\alpha_jX^\top D_j\nu+\beta w_j` (THEORY §F; 0 at kinks). The objective is
+    :func:`~sklearn_convexnn.network.regularized_objective`. One BLAS thread: the products are small.
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+        Scalar output, acting on ``X`` as given (no separate bias).
+    X : ndarray of shape (n, d)
+    y : ndarray of shape (n,)
+    beta : float > 0
+    loss : {"squared", "logistic"}
+    max_iter : int
+        L-BFGS iterations.
+
+    Returns
+    -------
+    network : ReLUNetwork
+        Never worse than the given one.
+    objective : float
+        Its :math:`F_m`.
+    """
+    from scipy.optimize import minimize
+    from threadpoolctl import threadpool_limits
+
+    if network.hidden_bias is not None or network.output_weights.ndim != 1:
+        raise ValueError("network must have a scalar output and no separate bias (it acts on X as given).")
+    weights, output = network.hidden_weights, network.output_weights
+    m, d = weights.shape
+    rule = get_loss(loss)
+
+    def objective_and_gradient(theta):
+        hidden, alpha = theta[: m * d].reshape(m, d), theta[m * d:]
+        pre = X @ hidden.T
+        features = np.maximum(pre, 0.0)
+        prediction = features @ alpha
+        nu = rule.negative_gradient(prediction, y)
+        value = regularized_objective(prediction, y, float(theta @ theta), beta, loss)
+        grad_alpha = beta * alpha - features.T @ nu
+        grad_hidden = beta * hidden - ((pre > 0) * np.outer(nu, alpha)).T @ X
+        return value, np.concatenate([grad_hidden.ravel(), grad_alpha])
+
+    start = np.concatenate([weights.ravel(), output])
+    start_value = objective_and_gradient(start)[0]
+    with threadpool_limits(1, user_api="blas"):
+        result = minimize(objective_and_gradient, start, jac=True, method="L-BFGS-B",
+                          options={"maxiter": int(max_iter), "ftol": 1e-13, "gtol": 1e-10})
+    if not result.fun < start_value:
+        return network, start_value
+    polished = ReLUNetwork(result.x[: m * d].reshape(m, d), result.x[m * d:])
+    return polished, float(result.fun)
+
+
+def _significant(network, rtol=1e-9):
+    """``network`` without the neurons whose block :math:`|\\alpha_j|\\|w_j\\|` is at most ``rtol`` of the largest."""
+    first, second = network.neuron_norms()
+    blocks = first * second
+    keep = blocks > rtol * blocks.max(initial=0.0)
+    return ReLUNetwork(network.hidden_weights[keep], network.output_weights[keep])
+
+
+def _check_count(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+    return int(value)
+
+
+def _seed(seed_network, X, y, beta, loss, seed_width, rng):
+    """The seed network: None, the given ReLUNetwork, or a quick L-BFGS fit (``"mlp"``)."""
+    if seed_network is None:
+        return None
+    if isinstance(seed_network, ReLUNetwork):
+        return seed_network
+    if not isinstance(seed_network, str):
+        raise TypeError(f"seed_network must be None, a ReLUNetwork or 'mlp', got {type(seed_network).__name__}.")
+    if seed_network != "mlp":
+        raise ValueError(f"seed_network must be None, a ReLUNetwork or 'mlp', got {seed_network!r}.")
+    if loss != "squared":
+        raise ValueError("seed_network='mlp' trains on the squared loss; pass a ReLUNetwork for loss='logistic'.")
+    from ..nonconvex import fit_mlp
+
+    width = seed_width or min(X.shape[0], 2 * X.shape[1] + 10)
+    return fit_mlp(X, y, beta, width, fit_intercept=False, random_state=rng.randint(2**31 - 1),
+                   max_iter=SEED_ITER).network
+
+
+def _neurons(network):
+    """Unit directions, output signs and block norms :math:`c_j=|\\alpha_j|\\|w_j\\|` of the non-zero neurons."""
+    weights, output = network.hidden_weights, network.output_weights
+    lengths = np.linalg.norm(weights, axis=1)
+    keep = (lengths > 0) & (output != 0)
+    return weights[keep] / lengths[keep, None], np.sign(output[keep]), np.abs(output[keep]) * lengths[keep]
+
+
+def _recombine(networks, directions, signs, X, y, beta, loss):
+    r"""The best recombination of the neurons of ``networks`` and new unit ``directions`` of output ``signs``.
+
+    The restricted convex program over fixed directions (THEORY §C with one block per direction),
+    a non-negative lasso :math:`\min_{c\ge0}L(Ac)+\beta\mathbf 1^\top c` with columns
+    :math:`A_k=s_k(Xu_k)_+`, solved by L-BFGS-B from the best network's own point
+    :math:`c_j=|\alpha_j|\|w_j\|` (whose value is at most that network's objective); the result is the
+    network :math:`w_k=\sqrt{c_k}u_k`, :math:`\alpha_k=s_k\sqrt{c_k}`, never worse than any of ``networks``.
+    """
+    from scipy.optimize import minimize
+
+    values = [network.objective(X, y, beta, loss) for network in networks]
+    best = int(np.argmin(values))
+    parts = [_neurons(network) for network in networks]
+    units = np.vstack([part[0] for part in parts] + [directions])
+    column_signs = np.concatenate([part[1] for part in parts] + [signs])
+    start = np.concatenate([part[2] if k == best else np.zeros(len(part[2])) for k, part in enumerate(parts)]
+                           + [np.zeros(len(directions))])
+    columns = column_signs * np.maximum(X @ units.T, 0.0)
+    rule = get_loss(loss)
+
+    def objective_and_gradient(c):
+        prediction = columns @ c
+        return rule.value(prediction, y) + beta * c.sum(), beta - columns.T @ rule.negative_gradient(prediction, y)
+
+    result = minimize(objective_and_gradient, start, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * len(start),
+                      options={"maxiter": MASTER_ITER, "ftol": 1e-12, "gtol": 1e-9})
+    c = np.maximum(result.x, 0.0)
+    keep = c > 1e-12 * c.max(initial=0.0)
+    recombined = ReLUNetwork(np.sqrt(c[keep])[:, None] * units[keep], column_signs[keep] * np.sqrt(c[keep]))
+    if recombined.objective(X, y, beta, loss) < values[best]:
+        return recombined
+    return networks[best]
+
+
+def _descent_round(networks, directions, X, y, beta, loss, polish_iter):
+    """One round of descent: recombine the networks with the violating ``directions``, then L-BFGS."""
+    nu = get_loss(loss).negative_gradient(networks[0].predict(X), y)
+    signs = np.sign(nu @ np.maximum(X @ directions.T, 0.0))
+    recombined = _recombine(networks, directions, signs, X, y, beta, loss)
+    return _significant(polish_network(recombined, X, y, beta, loss=loss, max_iter=polish_iter)[0])
+
+
+def _search_network(network, X, y, loss, n_starts, rng, promising_above):
+    """:func:`_search` at the network's dual :math:`\\nu=-\\nabla L(f(X))` from its neurons."""
+    nu = get_loss(loss).negative_gradient(network.predict(X), y)
+    weights, output = network.hidden_weights, network.output_weights
+    units = weights / np.maximum(np.linalg.norm(weights, axis=1, keepdims=True), np.finfo(float).tiny)
+    return _search(nu, units[output > 0], units[output < 0], X, n_starts, rng, "relu", n_perturbed=1,
+                   promising_above=promising_above, promise=DESCENT_PROMISE)
+
+
+def _grow(arrangement, X, directions=None, network=None):
+    """``arrangement`` with the patterns of unit ``directions`` and of ``network``'s neurons appended."""
+    if directions is not None and len(directions):
+        arrangement = arrangement.union(Arrangement(X @ directions.T >= 0, directions.T, exhaustive=False))
+    if network is not None and network.width:
+        masks, gates = _network_patterns(network, X)
+        if masks.shape[1]:
+            arrangement = arrangement.union(Arrangement(masks, gates, exhaustive=False))
+    return arrangement
+
+
 def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initial=100, max_rounds=20, n_starts=30,
                       seed_network=None, seed_width=None, random_state=None, tol=1e-8, solver="auto",
-                      max_patterns=None, verbose=False):
+                      max_patterns=None, polish_iter=500, verbose=False):
     r"""Solve the convex program over patterns grown by the dual-constraint search (module docstring).
+
+    ReLU program: start from the seed network, or from the network of the sampled program's solution.
+    A round searches for violating directions at the current network's dual, recombines its neurons
+    with them optimally (the convex program restricted to these fixed directions, a non-negative
+    lasso) and runs L-BFGS on the non-convex objective from there (:func:`polish_network`), which
+    moves the neurons to the patterns they need; the objective never increases. When no violator is
+    found or the rounds are spent, the convex program over the sampled patterns, the seed's, the
+    network's and the last violators' is solved warm from the network's convex point, and searched
+    again (with cone steps and more starts); violators found there start new rounds while
+    ``max_rounds`` allows. Gated program: the violators' patterns are added and the program
+    re-solved, round after round.
 
     Parameters
     ----------
@@ -227,131 +426,249 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
     n_initial : int, default=100
         Gaussian gates drawn for the initial patterns (:func:`sample_patterns`).
     max_rounds : int, default=20
-        Most re-solves.
+        Most rounds (descents for ReLU, re-solves for gated).
     n_starts : int, default=30
-        Random starts of the ascent per round and sign (the current neurons are added as starts).
+        Random starts of the ascent per search and sign (the current neurons, and perturbations of
+        them, are added as starts).
     seed_network : None, ReLUNetwork or "mlp"
-        Patterns of this network's neurons are added to the initial ones, and its convex point is the
-        first warm start. ``"mlp"`` trains one quickly with
+        A network whose patterns are added to the initial ones and from which the rounds start; the
+        result is never worse than it. ``"mlp"`` trains one quickly with
         :func:`sklearn_convexnn.nonconvex.fit_mlp` (squared loss, L-BFGS, width ``seed_width``).
     seed_width : int or None
         Width of the ``"mlp"`` seed (default ``min(n, 2 * d + 10)``).
     random_state : int, RandomState, Generator or None
     tol : float
-        Solver tolerance; a direction violates when its value exceeds :math:`\beta(1+\text{tol}^{1/2})`.
+        Solver tolerance of the final solve (the intermediate solves use ``max(tol, 1e-6)``); a
+        direction violates when its value exceeds :math:`\beta(1+\text{tol}^{1/2})`.
     solver : str
-        Backend of :meth:`ConvexProgram.solve` (the native solvers use the warm starts).
+        Backend of :meth:`ConvexProgram.solve`; ``"auto"`` is the native column generation
+        (``"cg"``), which uses the warm starts.
     max_patterns : int or None
-        Stop adding once the arrangement has this many patterns (default ``20 * n_initial``).
+        Gated program: stop adding once the arrangement has this many patterns (default
+        ``20 * n_initial``).
+    polish_iter : int, default=500
+        L-BFGS iterations of each descent (ReLU program).
     verbose : bool
         Progress bar over rounds.
 
     Returns
     -------
     AdaptiveResult
+        ``max_violation`` is measured at the dual of the returned solution.
 
     Raises
     ------
     ValueError
         On bad sizes or a seed network of the wrong input dimension.
     """
+    from threadpoolctl import threadpool_limits
+
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     beta = check_beta(beta)
-    for name, value, low in (("n_initial", n_initial, 1), ("max_rounds", max_rounds, 0), ("n_starts", n_starts, 0)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+    for name, value, low in (("n_initial", n_initial, 1), ("max_rounds", max_rounds, 0), ("n_starts", n_starts, 0),
+                             ("polish_iter", polish_iter, 1)):
+        _check_count(name, value, low)
+    if max_patterns is not None:
+        _check_count("max_patterns", max_patterns, 1)
     rng = check_random_state(random_state)
     max_patterns = 20 * n_initial if max_patterns is None else int(max_patterns)
-    arrangement = sample_patterns(X, n_initial, random_state=rng)
-    seed = None
-    if isinstance(seed_network, str):
-        if seed_network != "mlp":
-            raise ValueError(f"seed_network must be None, a ReLUNetwork or 'mlp', got {seed_network!r}.")
-        from ..nonconvex import fit_mlp
-
-        if loss != "squared":
-            raise ValueError("seed_network='mlp' trains on the squared loss; pass a ReLUNetwork for loss='logistic'.")
-        width = seed_width or min(X.shape[0], 2 * X.shape[1] + 10)
-        seed = fit_mlp(X, y, beta, width, fit_intercept=False, random_state=rng.randint(2**31 - 1)).network
-    elif isinstance(seed_network, ReLUNetwork):
-        seed = seed_network
-    elif seed_network is not None:
-        raise TypeError(f"seed_network must be None, a ReLUNetwork or 'mlp', got {type(seed_network).__name__}.")
-    if seed is not None:
-        masks, gates = _network_patterns(seed, X)
-        if masks.shape[1]:
-            arrangement = arrangement.union(Arrangement(masks, gates, exhaustive=False))
-    program = ConvexProgram(X, y, beta, arrangement, activation=activation, loss=loss)
-    warm = _seed_solution(program, seed) if seed is not None else None
-    solution = program.solve(solver, tol=tol, warm_start=warm)
-    if warm is not None and warm.objective < solution.objective:
-        solution = warm  # never worse than the seed
-    history = [solution.objective]
-    threshold = beta * (1.0 + np.sqrt(tol))
-    tried = 0
-    rounds = 0
-    violation = 0.0
-    converged = False
+    if solver == "auto":
+        solver = "cg"  # the warm starts are what makes the re-solves cheap, and only the native solver uses them
+    sampled = sample_patterns(X, n_initial, random_state=rng)
+    seed = _seed(seed_network, X, y, beta, loss, seed_width, rng)
     progress = None
     if verbose:
         from tqdm.auto import tqdm
 
         progress = tqdm(total=max_rounds, desc="adaptive patterns", leave=False)
+    # small dense products: one BLAS thread is faster than several fighting for the cores
     try:
-        while True:
-            directions, values, n_tried = _search(solution, X, n_starts, rng, activation)
-            tried += n_tried
-            found = values > threshold
-            if not found.any() and n_starts:  # look harder before concluding
-                directions, values, n_tried = _search(solution, X, 4 * n_starts, rng, activation)
-                tried += n_tried
-                found = values > threshold
-            violation = float(values.max(initial=0.0))
-            if progress is not None:
-                progress.set_postfix(objective=f"{solution.objective:.6g}", violation=f"{violation / beta:.4f} beta",
-                                     patterns=arrangement.n_patterns)
-            if not found.any():
-                converged = True
-                break
-            if rounds >= max_rounds or arrangement.n_patterns >= max_patterns:
-                break
-            new = directions[found]
-            grown = arrangement.union(Arrangement(X @ new.T >= 0, new.T, exhaustive=False))
-            if grown.n_patterns == arrangement.n_patterns:
-                converged = False  # the violators' patterns are already there: the solve is inexact
-                break
-            arrangement = grown
-            program = ConvexProgram(X, y, beta, arrangement, activation=activation, loss=loss)
-            warm = _extend(solution, program)
-            candidate = program.solve(solver, tol=max(tol, SEARCH_TOL), warm_start=warm)
-            # the program contains the previous one: never accept a worse point (solver tolerance)
-            solution = candidate if candidate.objective <= solution.objective else program.solution(warm.u, warm.v)
-            rounds += 1
-            history.append(solution.objective)
-            if progress is not None:
-                progress.update(1)
+        with threadpool_limits(1, user_api="blas"):
+            search = _Search(X, y, beta, loss, activation, tol, n_starts, rng, progress)
+            if activation == "relu":
+                return _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter)
+            return _adaptive_gated(search, sampled, seed, max_rounds, max_patterns, solver)
     finally:
         if progress is not None:
             progress.close()
-    if tol < SEARCH_TOL and rounds:  # the rounds solved to SEARCH_TOL: finish at the requested accuracy
-        candidate = program.solve(solver, tol=tol, warm_start=solution)
-        if candidate.objective <= solution.objective:
+
+
+@dataclass
+class _Search:
+    """The data of one adaptive run and the bookkeeping of its searches."""
+
+    X: np.ndarray
+    y: np.ndarray
+    beta: float
+    loss: str
+    activation: str
+    tol: float
+    n_starts: int
+    rng: np.random.RandomState
+    progress: object = None
+    tried: int = 0
+
+    @property
+    def threshold(self):
+        r""":math:`\beta(1+\text{tol}^{1/2})`: a direction above it violates."""
+        return self.beta * (1.0 + np.sqrt(self.tol))
+
+    @property
+    def round_tol(self):
+        return max(self.tol, SEARCH_TOL)
+
+    def at_solution(self, solution):
+        """Directions and values at the solution's dual; more starts before concluding that none violates."""
+        directions, values, n_tried = _search_solution(solution, self.X, self.n_starts, self.rng, self.activation)
+        self.tried += n_tried
+        if not (values > self.threshold).any() and self.n_starts:
+            directions, values, n_tried = _search_solution(solution, self.X, 4 * self.n_starts, self.rng,
+                                                           self.activation)
+            self.tried += n_tried
+        return directions, values
+
+    def at_network(self, network):
+        directions, values, n_tried = _search_network(network, self.X, self.y, self.loss, self.n_starts, self.rng,
+                                                      self.beta)
+        self.tried += n_tried
+        return directions, values
+
+    def program(self, arrangement):
+        return ConvexProgram(self.X, self.y, self.beta, arrangement, activation=self.activation, loss=self.loss)
+
+    def report(self, objective, violation, n_patterns, advance=True):
+        if self.progress is not None:
+            self.progress.set_postfix(objective=f"{objective:.6g}", violation=f"{violation / self.beta:.4f} beta",
+                                      patterns=n_patterns)
+            if advance:
+                self.progress.update(1)
+
+
+def _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter):
+    """Rounds of search, recombination and descent from the sampled program and the seed (ReLU program)."""
+    X, y, beta, loss = search.X, search.y, search.beta, search.loss
+    arrangement = sampled
+    if seed is None:  # start from the sampled program's solution
+        start = search.program(sampled).solve(solver, tol=search.round_tol)
+        history = [start.objective]
+        network = _significant(start.to_network())
+    else:  # start from the seed, recombined with the sampled gates (both signs): never worse than the seed
+        seed = _significant(seed)
+        history = [seed.objective(X, y, beta, loss)]
+        arrangement = _grow(arrangement, X, network=seed)
+        gates = sampled.gates.T / np.maximum(np.linalg.norm(sampled.gates.T, axis=1, keepdims=True), np.finfo(float).tiny)
+        network = _significant(_recombine([seed], np.vstack([gates, gates]),
+                                          np.concatenate([np.ones(len(gates)), -np.ones(len(gates))]), X, y, beta, loss))
+        network = _significant(polish_network(network, X, y, beta, loss=loss, max_iter=polish_iter)[0])
+        history.append(network.objective(X, y, beta, loss))
+    rounds, converged = 0, False
+    directions, values = search.at_network(network)
+    while True:
+        while rounds < max_rounds and (values > search.threshold).any():
+            network = _descent_round([network], directions[values > search.threshold], X, y, beta, loss, polish_iter)
+            rounds += 1
+            history.append(network.objective(X, y, beta, loss))
+            search.report(history[-1], values.max(initial=0.0), arrangement.n_patterns)
+            directions, values = search.at_network(network)
+        # the network as a point of the convex program over every pattern met (no solver: it is the
+        # optimum of its own restricted program up to the descent's accuracy), then the certificate
+        arrangement = _grow(arrangement, X, directions[values > search.threshold], network)
+        program = search.program(arrangement)
+        point = _seed_solution(program, network)
+        directions, values = search.at_solution(point)
+        # and the cone maximizers of every pattern met (the pricing of the program over them)
+        constraint = dual_constraint(point.dual, X, arrangement.masks)
+        directions = np.vstack([directions, constraint.directions.reshape(-1, X.shape[1])])
+        values = np.concatenate([values, constraint.values.ravel()])
+        search.tried += constraint.values.size
+        converged = not (values > search.threshold).any()
+        search.report(point.objective, values.max(initial=0.0), arrangement.n_patterns, advance=False)
+        if converged or rounds >= max_rounds:
+            break
+    status = "optimal" if converged else "max_iter"
+    solution = program.solution(point.u, point.v, status=status, n_iter=rounds + 1, solver="adaptive")
+    history.append(solution.objective)
+    violation = float(values.max(initial=0.0))
+    return AdaptiveResult(arrangement, solution, violation, search.tried, rounds, np.array(history), converged)
+
+
+def _adaptive_gated(search, sampled, seed, max_rounds, max_patterns, solver):
+    """Rounds of search and re-solve over the grown arrangement (gated program, or any program without descent)."""
+    X = search.X
+    arrangement = _grow(sampled, X, network=seed)
+    program = search.program(arrangement)
+    warm = _better_start(program, None, seed)
+    solution = _never_worse(program, program.solve(solver, tol=search.round_tol, warm_start=warm), warm)
+    history = [solution.objective]
+    rounds, converged = 0, False
+    while True:
+        directions, values = search.at_solution(solution)
+        found = values > search.threshold
+        search.report(solution.objective, values.max(initial=0.0), arrangement.n_patterns, advance=False)
+        if not found.any():
+            converged = True
+            break
+        if rounds >= max_rounds or arrangement.n_patterns >= max_patterns:
+            break
+        grown = _grow(arrangement, X, directions[found])
+        if grown.n_patterns == arrangement.n_patterns:
+            break  # nothing new to add: the violators' patterns are there, the solve is inexact
+        arrangement = grown
+        program = search.program(arrangement)
+        warm = _extend(solution, program)
+        solution = _never_worse(program, program.solve(solver, tol=search.round_tol, warm_start=warm), warm)
+        rounds += 1
+        history.append(solution.objective)
+        search.report(solution.objective, values.max(initial=0.0), arrangement.n_patterns)
+    if search.tol < search.round_tol:  # the rounds solved to SEARCH_TOL: finish at the requested accuracy
+        candidate = program.solve(solver, tol=search.tol, warm_start=solution)
+        if candidate.objective < solution.objective:
             solution = candidate
             history[-1] = solution.objective
-    return AdaptiveResult(arrangement, solution, violation, tried, rounds, np.array(history), converged)
+            directions, values = search.at_solution(solution)
+            converged = converged and not (values > search.threshold).any()
+    violation = float(values.max(initial=0.0))
+    return AdaptiveResult(arrangement, solution, violation, search.tried, rounds, np.array(history), converged)
 
 
-def _search(solution, X, n_starts, rng, activation, n_perturbed=2, spread=0.3):
-    """Ascent from random starts, the current neurons and perturbations of them, both signs.
+def _better_start(program, solution, *networks):
+    """The best warm start for ``program``: ``solution`` padded, or the convex point of one of ``networks``."""
+    best = _extend(solution, program) if solution is not None else None
+    for network in networks:
+        if network is None:
+            continue
+        point = _seed_solution(program, network)
+        if point is not None and (best is None or point.objective < best.objective):
+            best = point
+    return best
+
+
+def _never_worse(program, candidate, warm):
+    """``candidate`` unless the warm start was better (a solve stopped at its tolerance)."""
+    if warm is None or candidate.objective <= warm.objective:
+        return candidate
+    return program.solution(warm.u, warm.v, solver="warm start")
+
+
+def _search_solution(solution, X, n_starts, rng, activation):
+    """:func:`_search` at the solution's dual from its neurons."""
+    norms_u, norms_v = solution.block_norms()
+    positive = solution.u[norms_u > 0] / norms_u[norms_u > 0, None]
+    negative = solution.v[norms_v > 0] / norms_v[norms_v > 0, None]
+    return _search(solution.dual, positive, negative, X, n_starts, rng, activation, promising_above=solution.beta)
+
+
+def _search(nu, positive, negative, X, n_starts, rng, activation, n_perturbed=2, spread=0.3, promising_above=0.0,
+            promise=0.25):
+    """Ascent from random starts, the given unit neurons (``positive`` for sign +1, ``negative`` for -1)
+    and perturbations of them, both signs.
 
     Returns the directions reached, their values and the number of starts.
     """
     d = X.shape[1]
-    norms_u, norms_v = solution.block_norms()
-    neurons = [solution.u[norms_u > 0] / norms_u[norms_u > 0, None], solution.v[norms_v > 0] / norms_v[norms_v > 0, None]]
     starts, signs = [], []
-    for sign, current in zip((1.0, -1.0), neurons):
+    for sign, current in zip((1.0, -1.0), (positive, negative)):
         random = rng.standard_normal((n_starts, d))
         perturbed = np.repeat(current, n_perturbed, axis=0)
         perturbed = perturbed + spread * rng.standard_normal(perturbed.shape) / np.sqrt(d)
@@ -363,6 +680,6 @@ def _search(solution, X, n_starts, rng, activation, n_perturbed=2, spread=0.3):
         all_signs = np.ones_like(all_signs)
     if not len(all_signs):
         return np.zeros((0, d)), np.zeros(0), 0
-    directions, values = ascend_directions(solution.dual, X, all_starts, all_signs, activation=activation,
-                                           promising_above=solution.beta)
+    directions, values = ascend_directions(nu, X, all_starts, all_signs, activation=activation,
+                                           promising_above=promising_above, promise=promise)
     return directions, values, len(all_signs)

@@ -13,6 +13,13 @@ is under-estimated: a violation :math:`V>\beta` still proves non-optimality (a s
 ``worst_direction`` lowers :math:`F` by about :math:`t^2(V-\beta)`), but :math:`V\le\beta` proves
 nothing, so only an exhaustive arrangement may certify a global minimum.
 
+Both tests allow a relative tolerance and the float64 rounding of the data (:func:`rounding_scales`):
+:math:`V\le\beta(1+\mathrm{tol})+\delta_V` and :math:`\mathrm{gap}\le\mathrm{tol}\,|F|+\delta_F`. The
+rounding scales are the accuracy to which :math:`V` and :math:`F` can be computed at all for these
+data; they scale like :math:`V` and :math:`F` when the problem is rescaled, so the verdict does not
+depend on the units of :math:`y` (an absolute floor such as :math:`\mathrm{tol}\max(1,|F|)` would
+accept any point of a problem whose objective is far below 1).
+
 All vectors of first-layer weights are in *augmented* coordinates: :math:`\tilde X=[X,\mathbf 1]`
 when the network has a bias (``network.hidden_bias is not None``), :math:`X` otherwise.
 """
@@ -29,7 +36,7 @@ from ..convex.dual import dual_lower_bound, max_dual_violation
 from ..losses import check_targets_for_loss, get_loss
 from ..network import ReLUNetwork, check_beta
 
-__all__ = ["Certificate", "dual_certificate"]
+__all__ = ["Certificate", "dual_certificate", "network_rounding_scales", "rounding_scales"]
 
 PATTERN_CHOICES = ("exact", "sample")
 
@@ -65,9 +72,14 @@ class Certificate:
     exhaustive : bool
         Whether every activation pattern of the data was checked.
     is_global_minimum : bool
-        ``exhaustive and V <= beta*(1+tol) and gap <= tol*max(1, |objective|)``.
+        ``exhaustive and max_violation <= beta + violation_tolerance and gap <= gap_tolerance``.
     beta, tol : float
-        The weight decay and tolerance used.
+        The weight decay and the relative tolerance used.
+    violation_tolerance : float
+        :math:`\mathrm{tol}\,\beta+\delta_V`: how far :math:`V` may exceed :math:`\beta`
+        (:func:`network_rounding_scales`).
+    gap_tolerance : float
+        :math:`\mathrm{tol}\,|F|+\delta_F`: how large the gap may be.
     arrangement : Arrangement
         The patterns checked.
     """
@@ -85,12 +97,14 @@ class Certificate:
     is_global_minimum: bool
     beta: float
     tol: float
+    violation_tolerance: float
+    gap_tolerance: float
     arrangement: Arrangement = field(repr=False)
 
     @property
     def proves_non_optimality(self):
-        r"""True when :math:`V>\beta(1+\mathrm{tol})`: the network is not a global minimum (any patterns)."""
-        return self.max_violation > self.beta * (1.0 + self.tol)
+        r"""True when :math:`V>\beta(1+\mathrm{tol})+\delta_V`: the network is not a global minimum (any patterns)."""
+        return self.max_violation > self.beta + self.violation_tolerance
 
 
 # ------------------------------------------------------------------------------ validation
@@ -203,6 +217,53 @@ def resolve_patterns(X_aug, patterns, *, n_patterns=1000, random_state=None, req
 
 
 # ------------------------------------------------------------------------------ certificate
+def rounding_scales(X_aug, y, magnitude, penalty, n_terms):
+    r"""Absolute float64 rounding scales :math:`(\delta_V,\delta_F)` of :math:`V` and of :math:`F` (and the gap).
+
+    A fit is a sum of terms whose sizes add up to ``magnitude`` :math:`a_k` at sample :math:`k`
+    (:math:`\sum_j|\alpha_j|(\tilde x_k^\top\tilde w_j)_+` for a network), so with
+    :math:`\mu_k=|y_k|+a_k` the fit :math:`\hat y_k` and the dual vector :math:`\nu_k` are known only
+    to about :math:`\epsilon\mu_k` (unit roundoff :math:`\epsilon`; cancellation between terms does
+    not make them more accurate). :math:`V` is 1-Lipschitz in :math:`\tilde X^\top D\nu`, and the gap
+    and :math:`F` are sums of products of these numbers; with :math:`c=4(n+n_{\rm terms}+D)` roundings
+    per quantity,
+
+    .. math:: \delta_V=c\,\epsilon\,\|\tilde X\|_F\|\mu\|,\qquad \delta_F=c\,\epsilon\,(\|\mu\|^2+R),
+
+    :math:`R` the penalty. Both scale like :math:`V` and :math:`F` when the problem is rescaled
+    (:math:`y\to by`, :math:`\beta\to b\beta`, :math:`\theta\to\sqrt b\,\theta`), and they are far
+    below :math:`\mathrm{tol}\,\beta` and :math:`\mathrm{tol}\,|F|` for well-scaled data; they matter
+    when :math:`\beta` or :math:`F` is tiny next to the data, where smaller differences cannot be
+    resolved in float64.
+
+    Parameters
+    ----------
+    X_aug : ndarray of shape (n, D)
+    y : ndarray of shape (n,)
+    magnitude : ndarray of shape (n,)
+        :math:`a_k`.
+    penalty : float
+        :math:`R`, e.g. :math:`\frac\beta2\sum_j(\|\tilde w_j\|^2+\alpha_j^2)`.
+    n_terms : int
+        Number of terms of the fit (neurons or blocks).
+
+    Returns
+    -------
+    violation_scale, objective_scale : float
+    """
+    n, D = X_aug.shape
+    roundoff = 4.0 * (n + n_terms + D) * np.finfo(float).eps
+    size = float(np.linalg.norm(np.abs(y) + magnitude))
+    return roundoff * float(np.linalg.norm(X_aug)) * size, roundoff * (size**2 + abs(penalty))
+
+
+def network_rounding_scales(network, X_aug, y, beta):
+    r""":func:`rounding_scales` of a network's fit and of its penalty
+    :math:`\frac\beta2\sum_j(\|\tilde w_j\|^2+\alpha_j^2)`; returns ``(violation_scale, objective_scale)``."""
+    magnitude = np.maximum(X_aug @ network.augmented_weights.T, 0.0) @ np.abs(network.output_weights)
+    return rounding_scales(X_aug, y, magnitude, 0.5 * beta * network.squared_weight_norm(), network.width)
+
+
 def certificate_of_fit(network, X, X_aug, y, beta, arrangement, loss, tol):
     """:class:`Certificate` for an already validated problem (``X_aug = network.augment(X)``)."""
     prediction = np.maximum(X_aug @ network.augmented_weights.T, 0.0) @ network.output_weights
@@ -212,15 +273,16 @@ def certificate_of_fit(network, X, X_aug, y, beta, arrangement, loss, tol):
     objective = network.objective(X, y, beta, loss)
     gap = 0.5 * beta * network.squared_weight_norm() - float(nu @ prediction)
     worst_pattern = arrangement.masks[:, index].copy() if index >= 0 else np.zeros(X_aug.shape[0], dtype=bool)
-    is_global = bool(
-        arrangement.exhaustive and violation <= beta * (1.0 + tol) and gap <= tol * max(1.0, abs(objective))
-    )
+    violation_scale, objective_scale = network_rounding_scales(network, X_aug, y, beta)
+    violation_tolerance = tol * beta + violation_scale
+    gap_tolerance = tol * abs(objective) + objective_scale
+    is_global = bool(arrangement.exhaustive and violation <= beta + violation_tolerance and gap <= gap_tolerance)
     return Certificate(
         dual=nu, lower_bound=float(lower), gap=float(gap), max_violation=float(violation),
         relative_violation=float(violation) / beta, worst_direction=np.asarray(direction, dtype=float),
         worst_sign=int(sign), worst_pattern=worst_pattern, objective=float(objective),
         exhaustive=bool(arrangement.exhaustive), is_global_minimum=is_global, beta=beta, tol=tol,
-        arrangement=arrangement,
+        violation_tolerance=float(violation_tolerance), gap_tolerance=float(gap_tolerance), arrangement=arrangement,
     )
 
 
@@ -254,8 +316,9 @@ def dual_certificate(network, X, y, beta, patterns="exact", loss="squared", *, n
     random_state : int, RandomState, Generator or None
         Seed of the sampled gates.
     tol : float, default=1e-6
-        Relative tolerance of the test :math:`V\le\beta(1+\mathrm{tol})`,
-        :math:`\mathrm{gap}\le\mathrm{tol}\max(1,|F|)`.
+        Relative tolerance of the tests :math:`V\le\beta(1+\mathrm{tol})+\delta_V` and
+        :math:`\mathrm{gap}\le\mathrm{tol}\,|F|+\delta_F`, where :math:`\delta_V,\delta_F` are the
+        float64 rounding scales of the data (:func:`network_rounding_scales`).
 
     Returns
     -------

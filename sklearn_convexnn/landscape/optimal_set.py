@@ -42,10 +42,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ..arrangements import Arrangement, add_intercept, enumerate_patterns
-from ..convex.dual import dual_constraint, dual_lower_bound, project_onto_cone
+from ..convex.dual import dual_constraint, dual_lower_bound
 from ..convex.program import ConvexProgram
 from ..losses import check_targets_for_loss, get_loss
 from ..network import ReLUNetwork, check_beta, check_data
+from .certificate import network_rounding_scales
+from .stationary import refine_restricted
 
 __all__ = ["OptimalPolytope", "OptimalSet", "optimal_set", "MAX_VERTEX_SUBSETS"]
 
@@ -142,13 +144,15 @@ class OptimalPolytope:
     # ----------------------------------------------------------- reduced system
     @cached_property
     def _reduced(self):
-        r"""``(A_red, b_red)``: :math:`Q^\top A c=Q^\top\hat y^*/\Sigma` with :math:`Q` an orthonormal
-        basis of :math:`\operatorname{range}A` and :math:`\Sigma=\mathbf 1^\top c`, so that HiGHS sees
-        full-row-rank equalities and coefficients of order one (its tolerances are absolute)."""
+        r"""``(A_red, b_red)``: :math:`(\Sigma/\|\hat y^*\|)\,Q^\top A\,(c/\Sigma)=Q^\top\hat y^*/\|\hat y^*\|`
+        with :math:`Q` an orthonormal basis of :math:`\operatorname{range}A` and
+        :math:`\Sigma=\mathbf 1^\top c`, for the unknown :math:`c/\Sigma`: HiGHS sees full-row-rank
+        equalities whose matrix, right-hand side and solution are all of order one (its tolerances are
+        absolute, and it drops matrix entries below 1e-9)."""
         U, singular, _ = np.linalg.svd(self.columns, full_matrices=False)
         Q = U[:, : self.rank]
-        total = self.coefficient_sum
-        return Q.T @ self.columns, Q.T @ self.fit / total
+        size = max(float(np.linalg.norm(self.fit)), 1e-300)
+        return (self.coefficient_sum / size) * (Q.T @ self.columns), Q.T @ self.fit / size
 
     def point_on_support(self, support):
         r"""Return the point of :math:`\mathcal C` with support exactly ``support`` when it is a vertex.
@@ -765,71 +769,32 @@ def _polish_fixed_columns(columns, y, beta, loss):
     return np.maximum(np.asarray(c.value, dtype=float), 0.0) * scale
 
 
-def _face_map(nu, X_aug, mask, sign, beta):
-    r""":math:`N=D X P_F X^\top D/\beta` for the face :math:`F` of :math:`\mathcal K` holding
-    :math:`\Pi_{\mathcal K}(s X^\top D\nu)`: near :math:`\nu` the column of this block is :math:`N\nu`
-    (the projection onto a fixed face is the linear projection :math:`P_F` onto its span)."""
-    projection = project_onto_cone(sign * (X_aug.T @ (mask * nu)), X_aug, mask)
-    norm = np.linalg.norm(projection)
-    row_norms = np.linalg.norm(X_aug, axis=1)
-    on_face = np.abs(X_aug @ projection) <= 1e-9 * norm * np.maximum(row_norms, 1e-300)
-    on_face &= row_norms > 0
-    X_face = X_aug[on_face]
-    P = np.eye(X_aug.shape[1]) - (np.linalg.pinv(X_face) @ X_face if X_face.size else 0.0)
-    DX = mask[:, None] * X_aug
-    return DX @ P @ DX.T / beta, on_face.tobytes()
+def _coefficients_of_blocks(tight, u, v, tol):
+    r"""The coefficients :math:`c_j=\sum\|u\|` of the blocks along each tight direction, or None.
 
-
-def _refine_kkt(blocks, nu, coefficients, y, beta, loss):
-    r"""Step 5 (polish): Newton's method on the KKT system of the program restricted to ``blocks``.
-
-    Unknowns :math:`\nu\in\mathbb R^n` and :math:`c\in\mathbb R^k`; with the face maps
-    :math:`N_j` (:func:`_face_map`), columns :math:`a_j=N_j\nu` and :math:`\hat y=\sum_jc_ja_j`:
-
-    .. math:: -\nabla L(\hat y)-\nu=0,\qquad a_j^\top\nu-\beta=0\quad(\text{tightness}).
-
-    Least-squares (minimum-norm) Newton steps handle a non-unique :math:`c`. Returns
-    ``(nu, c)`` (``c`` may have negative entries: then the active set is wrong) or None when the
-    iteration does not reach machine accuracy.
+    None when a non-zero block is farther than ``tol`` from every tight direction of its sign.
     """
-    loss_object = get_loss(loss)
-    N = np.array(blocks)  # (k, n, n)
-    n, k = nu.shape[0], N.shape[0]
-    c = coefficients.astype(float).copy()
-    best = None
-    for _ in range(60):
-        A = np.einsum("kij,j->ik", N, nu)
-        fit = A @ c
-        r_fit = loss_object.negative_gradient(fit, y) - nu
-        r_tight = A.T @ nu - beta
-        size = max(np.linalg.norm(r_fit) / max(1.0, np.linalg.norm(nu)), np.linalg.norm(r_tight) / beta)
-        if best is None or size < best[0]:
-            best = (size, nu.copy(), c.copy())
-        if size <= 1e-15:
-            break
-        if loss_object.name == "squared":
-            curvature = np.ones(n)
-        else:
-            probability = 1.0 / (1.0 + np.exp(-y * fit))
-            curvature = probability * (1.0 - probability)
-        jacobian = np.zeros((n + k, n + k))
-        jacobian[:n, :n] = -curvature[:, None] * np.einsum("k,kij->ij", c, N) - np.eye(n)
-        jacobian[:n, n:] = -curvature[:, None] * A
-        jacobian[n:, :n] = 2.0 * A.T
-        step, *_ = np.linalg.lstsq(jacobian, -np.concatenate([r_fit, r_tight]), rcond=None)
-        nu = nu + step[:n]
-        c = c + step[n:]
-    size, nu, c = best
-    return (nu, c) if size <= 1e-11 else None
+    coefficients = np.zeros(tight.directions.shape[0])
+    for sign, blocks in ((1.0, u), (-1.0, v)):
+        for block in blocks[np.any(blocks != 0, axis=1)]:
+            c = np.linalg.norm(block)
+            distance = np.linalg.norm(tight.directions - block / c, axis=1) + 2.0 * (tight.signs != sign)
+            j = int(np.argmin(distance)) if distance.size else -1
+            if j < 0 or distance[j] > tol:
+                return None
+            coefficients[j] += c
+    return coefficients
 
 
 def _polish(solution, X_aug, y, beta, masks, loss, tol):
     r"""Steps 2–5: from a solution of (C) to the exact :math:`\nu^*`, the tight directions and an optimal :math:`c`.
 
-    The active blocks of the solver (with their faces) are refined by :func:`_refine_kkt`; if then
-    :math:`V(\nu)>\beta(1+10^{-9})` over all patterns, the violating blocks are added (column
-    generation) and the refinement repeated. If that fails, the fixed-column problem of THEORY §D
-    step 5 is solved instead (accurate only to the solver's tolerance; flagged by the final checks).
+    The solver's blocks are refined by :func:`~.stationary.refine_restricted` over every pattern
+    (Newton's method on the faces of the cones, blocks with :math:`\|\Pi_{\mathcal K_i}(\pm g_i)\|>\beta`
+    added: column generation) until :math:`V(\nu)\le\beta(1+10^{-9})`; each block
+    :math:`u=c\,u_j` then lies along a tight direction :math:`u_j` and adds :math:`c=\|u\|` to its
+    coefficient. If that fails, the fixed-column problem of THEORY §D step 5 is solved instead
+    (accurate only to the solver's tolerance; flagged by the final checks).
 
     Returns
     -------
@@ -837,51 +802,14 @@ def _polish(solution, X_aug, y, beta, masks, loss, tol):
     coefficients : ndarray of shape (p,)
     """
     loss_object = get_loss(loss)
-    norm_u, norm_v = solution.block_norms()
-    largest = max(norm_u.max(initial=0.0), norm_v.max(initial=0.0))
-    # (pattern, sign, coefficient) of the blocks the solver clearly uses; smaller ones are noise
-    # or are recovered by the column generation below
-    active = [(int(i), 1.0, norm_u[i]) for i in np.flatnonzero(norm_u > 1e-4 * largest)]
-    active += [(int(i), -1.0, norm_v[i]) for i in np.flatnonzero(norm_v > 1e-4 * largest)]
-    nu = solution.dual
-    for _ in range(30):
-        if not active:
-            break
-        maps = [_face_map(nu, X_aug, masks[:, i], sign, beta) for i, sign, _ in active]
-        refined = _refine_kkt([N for N, _ in maps], nu, np.array([value for *_, value in active]), y, beta, loss)
-        if refined is None:
-            break
-        nu_new, c_active = refined
-        faces = [key for _, key in (_face_map(nu_new, X_aug, masks[:, i], sign, beta) for i, sign, _ in active)]
-        active = [(i, sign, value) for (i, sign, _), value in zip(active, c_active)]
-        if faces != [key for _, key in maps]:
-            nu = nu_new  # a projection moved to another face: refine again with the new faces
-            continue
-        if c_active.min() < -1e-12 * np.abs(c_active).sum():
-            del active[int(np.argmin(c_active))]  # not active at the optimum
-            continue
-        nu = nu_new
-        tight = _tight_directions(nu, X_aug, masks, beta, tol)
-        if tight.max_value > beta * (1.0 + 1e-9):
-            # the solver missed an active block: add the most violating one (column generation)
-            values = dual_constraint(nu, X_aug, masks).values
-            i, k = np.unravel_index(int(np.argmax(values)), values.shape)
-            active.append((int(i), 1.0 if k == 0 else -1.0, 0.0))
-            continue
-        coefficients = np.zeros(tight.directions.shape[0])
-        matched = True
-        for i, sign, value in active:
-            direction = project_onto_cone(sign * (X_aug.T @ (masks[:, i] * nu)), X_aug, masks[:, i])
-            direction /= np.linalg.norm(direction)
-            distance = np.linalg.norm(tight.directions - direction, axis=1) + 2.0 * (tight.signs != sign)
-            j = int(np.argmin(distance)) if distance.size else -1
-            if j < 0 or distance[j] > tol:
-                matched = False
-                break
-            coefficients[j] += max(value, 0.0)
-        if matched and np.any(coefficients > 0):
+    every_block = np.ones((masks.shape[1], 2), dtype=bool)
+    u, v, verified, _ = refine_restricted(X_aug, y, beta, loss_object, masks, every_block, solution.u, solution.v)
+    if verified:
+        fit = (masks * (X_aug @ (u - v).T)).sum(axis=1)
+        tight = _tight_directions(loss_object.negative_gradient(fit, y), X_aug, masks, beta, tol)
+        coefficients = _coefficients_of_blocks(tight, u, v, tol)
+        if coefficients is not None and np.any(coefficients > 0):
             return tight, coefficients
-        break
     tight = _tight_directions(solution.dual, X_aug, masks, beta, tol)
     coefficients = _polish_fixed_columns(tight.columns, y, beta, loss)
     nu = loss_object.negative_gradient(tight.columns @ coefficients, y)
@@ -954,8 +882,9 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
     Warns
     -----
     ConvergenceWarning
-        If, after polishing, :math:`V(\nu^*)` exceeds :math:`\beta(1+\tau)` or the certified duality gap
-        exceeds :math:`\tau\max(1,p^{\rm c})`.
+        If, after polishing, :math:`V(\nu^*)` exceeds :math:`\beta(1+\tau)+\delta_V` or the certified
+        duality gap exceeds :math:`\tau\,|p^{\rm c}|+\delta_F` in absolute value (:math:`\delta_V,\delta_F`
+        the float64 rounding scales of the data, :func:`~.certificate.network_rounding_scales`).
     """
     X = check_data(X, "X", dtype=np.float64)
     y = np.asarray(y)
@@ -1009,18 +938,24 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
         return _zero_optimal_set(nu_zero, beta_max, d_aug, common)
     coefficient_sum = float(coefficients.sum())
     polytope = OptimalPolytope(tight.columns, fit, coefficient_sum)
+    # V at the dual vector of the reported fit (A c may differ from the refined fit by rounding,
+    # which matters when beta is small next to y)
+    violation = max(tight.max_value, dual_constraint(nu, X_aug, masks).max_value)
     result = OptimalSet(
         fit=fit, dual=nu, directions=tight.directions, signs=tight.signs, pattern_index=tight.pattern_index,
         columns=tight.columns, polytope=polytope, coefficients=coefficients, objective=0.0, duality_gap=0.0,
-        dual_violation=tight.max_value / beta - 1.0, tightness_margin=tight.margin, **common,
+        dual_violation=violation / beta - 1.0, tightness_margin=tight.margin, **common,
     )
-    objective = result.network(coefficients).objective(X, y, beta, loss)
-    gap = objective - dual_lower_bound(nu, y, beta, tight.max_value, loss)
+    network = result.network(coefficients)
+    objective = network.objective(X, y, beta, loss)
+    gap = objective - dual_lower_bound(nu, y, beta, violation, loss)
     object.__setattr__(result, "objective", objective)
     object.__setattr__(result, "duality_gap", gap)
     for array in (fit, nu, tight.directions, tight.signs, tight.pattern_index, tight.columns, coefficients):
         array.setflags(write=False)
-    if result.dual_violation > tol or gap > tol * max(1.0, abs(objective)):
+    # the certificate's tolerances: relative, plus the float64 rounding scales of these data
+    violation_scale, objective_scale = network_rounding_scales(network, X_aug, y, beta)
+    if violation - beta > tol * beta + violation_scale or abs(gap) > tol * abs(objective) + objective_scale:
         warnings.warn(
             f"the optimal set may be inexact: V(nu*)/beta - 1 = {result.dual_violation:.2e}, "
             f"duality gap {gap:.2e} (tol={tol}).",

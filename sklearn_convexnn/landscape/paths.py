@@ -52,7 +52,7 @@ from ..losses import get_loss
 from ..network import ReLUNetwork
 from .certificate import certificate_of_fit, check_network, check_problem, check_tol, resolve_patterns
 from .pruning import fit_matrix, merge_blocks, pruning_rounds, scale_neurons
-from .stationary import network_blocks, network_from_blocks, solve_restricted
+from .stationary import balanced_network, network_blocks, network_from_blocks, solve_restricted
 
 __all__ = ["LossPath", "nonincreasing_path"]
 
@@ -96,14 +96,6 @@ class LossPath:
 
 
 # ------------------------------------------------------------------------------ segments
-def _network(blocks, signs, fit_intercept):
-    r"""Balanced neurons :math:`\tilde w=b/\sqrt{\|b\|}`, :math:`\alpha=s\sqrt{\|b\|}` from blocks (rows)."""
-    norms = np.linalg.norm(blocks, axis=1)
-    root = np.sqrt(norms)
-    weights = np.divide(blocks, root[:, None], out=np.zeros_like(blocks), where=root[:, None] > 0)
-    return ReLUNetwork.from_augmented(weights, signs * root, fit_intercept)
-
-
 def _blocks(network):
     r"""Blocks :math:`|\alpha_j|\tilde w_j` and signs of a network."""
     return np.abs(network.output_weights)[:, None] * network.augmented_weights, np.sign(network.output_weights)
@@ -137,7 +129,7 @@ def _merge_segment(network, X_aug):
         flow[leader[j]] += blocks[j]
         flow[j] -= blocks[j]
     bias = network.hidden_bias is not None
-    return lambda t: _network(blocks + t * flow, signs, bias)
+    return lambda t: balanced_network(blocks + t * flow, signs, bias)
 
 
 def _prune_segment(network, step):
@@ -149,7 +141,7 @@ def _descend_segment(network, end):
     end_blocks, end_signs = _blocks(end)
     signs = np.where(signs != 0, signs, end_signs)
     bias = network.hidden_bias is not None
-    return lambda t: _network((1.0 - t) * start_blocks + t * end_blocks, signs, bias)
+    return lambda t: balanced_network((1.0 - t) * start_blocks + t * end_blocks, signs, bias)
 
 
 def _add_neuron_segment(network, slot, direction, sign, size):

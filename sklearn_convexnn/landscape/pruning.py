@@ -24,7 +24,7 @@ import numpy as np
 
 from ..network import ReLUNetwork
 from .certificate import check_problem, check_tol
-from .stationary import network_blocks
+from .stationary import balanced_network, network_blocks
 
 __all__ = ["PruningRound", "prune", "merge_blocks", "pruning_rounds", "scale_neurons", "fit_matrix", "independent_fits"]
 
@@ -147,11 +147,7 @@ def merge_blocks(network, X_aug):
         if leader[j] != j:
             new_blocks[leader[j]] += new_blocks[j]
             new_blocks[j] = 0.0
-    norms = np.linalg.norm(new_blocks, axis=1)
-    root = np.sqrt(norms)
-    new_weights = np.divide(new_blocks, root[:, None], out=np.zeros_like(new_blocks), where=root[:, None] > 0)
-    new_alpha = np.where(own.pattern >= 0, own.sign, 0) * root
-    merged = ReLUNetwork.from_augmented(new_weights, new_alpha, network.hidden_bias is not None)
+    merged = balanced_network(new_blocks, np.where(own.pattern >= 0, own.sign, 0), network.hidden_bias is not None)
     return merged, leader
 
 

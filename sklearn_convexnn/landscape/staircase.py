@@ -31,6 +31,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..network import ReLUNetwork
+from .certificate import check_network
 from .optimal_set import OptimalSet
 
 __all__ = [
@@ -261,14 +262,6 @@ def _path(networks):
     return NetworkPath(networks, t)
 
 
-def _check_network(network, name):
-    if not isinstance(network, ReLUNetwork):
-        raise TypeError(f"{name} must be a ReLUNetwork, got {type(network).__name__}.")
-    if network.output_weights.ndim != 1:
-        raise ValueError(f"{name} must have a scalar output.")
-    return network
-
-
 def split_path(network, j, free_slot, n_points=20, *, angle=np.pi / 2):
     r"""Move B5: split neuron ``j`` over the zero neuron ``free_slot`` (THEORY §E, §G).
 
@@ -289,7 +282,7 @@ def split_path(network, j, free_slot, n_points=20, *, angle=np.pi / 2):
     -------
     NetworkPath
     """
-    network = _check_network(network, "network")
+    network = check_network(network, "network")
     m = network.width
     j = _check_int(j, "j")
     free_slot = _check_int(free_slot, "free_slot")
@@ -352,7 +345,7 @@ def _state_network(optimal_set, state):
 
 def _read_state(optimal_set, network, name, atol):
     r"""The slot state of an optimal network; ValueError naming ``name`` if it is not optimal (THEORY §E)."""
-    network = _check_network(network, name)
+    network = check_network(network, name)
     if network.n_features != optimal_set.X.shape[1]:
         raise ValueError(f"{name} has {network.n_features} inputs but the data have {optimal_set.X.shape[1]}.")
     if (network.hidden_bias is not None) != optimal_set.fit_intercept:
@@ -666,7 +659,7 @@ def connecting_path(optimal_set, theta0, theta1, n_points=10, *, route="auto", a
         message gives the width needed) or below the chosen route's requirement.
     """
     optimal_set = _check_optimal_set(optimal_set)
-    theta0, theta1 = _check_network(theta0, "theta0"), _check_network(theta1, "theta1")
+    theta0, theta1 = check_network(theta0, "theta0"), check_network(theta1, "theta1")
     n_points = _check_int(n_points, "n_points", 2)
     if route not in ("auto", "vertex", "edges"):
         raise ValueError(f"route must be 'auto', 'vertex' or 'edges', got {route!r}.")
@@ -722,7 +715,7 @@ def permutation_distance(network0, network1):
     -------
     float
     """
-    network0, network1 = _check_network(network0, "network0"), _check_network(network1, "network1")
+    network0, network1 = check_network(network0, "network0"), check_network(network1, "network1")
     if network0.width != network1.width:
         raise ValueError(f"network0 and network1 must have the same width, got {network0.width} and {network1.width}.")
     neurons0 = np.column_stack([network0.augmented_weights, network0.output_weights])

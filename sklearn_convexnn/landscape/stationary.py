@@ -31,15 +31,28 @@ from sklearn.exceptions import ConvergenceWarning
 from ..arrangements import Arrangement
 from ..convex.dual import dual_constraint, project_onto_cone
 from ..convex.program import ConvexProgram
+from ..convex.solvers.support_newton import solve_on_support
 from ..losses import get_loss
 from ..network import ReLUNetwork
-from .certificate import Certificate, certificate_of_fit, check_problem, check_tol, resolve_patterns
+from .certificate import (
+    Certificate,
+    certificate_of_fit,
+    check_problem,
+    check_tol,
+    resolve_patterns,
+    network_rounding_scales,
+    rounding_scales,
+)
 
 __all__ = [
     "NetworkBlocks",
+    "balanced_network",
+    "neuron_sizes",
     "RestrictedOptimum",
     "StationarityReport",
     "network_blocks",
+    "newton_on_faces",
+    "refine_restricted",
     "solve_restricted",
     "polish",
     "stationarity",
@@ -69,7 +82,8 @@ class NetworkBlocks:
         ``blocks[i, 1]``: some has :math:`\alpha_j<0` (a :math:`v_i`).
     pattern : ndarray of int, shape (m,)
         Pattern index of every neuron, ``-1`` for neurons with zero fit
-        (:math:`\alpha_j=0` or :math:`(\tilde X\tilde w_j)_+=0`).
+        (:math:`\alpha_j=0`, :math:`(\tilde X\tilde w_j)_+=0`, or a size :func:`neuron_sizes` that
+        underflows).
     sign : ndarray of int, shape (m,)
         :math:`\operatorname{sign}\alpha_j` (0 for neurons with zero fit).
     """
@@ -83,6 +97,16 @@ class NetworkBlocks:
     def column(self):
         """Block column of every neuron: 0 for :math:`u` (positive sign), 1 for :math:`v`; -1 if inactive."""
         return np.where(self.sign > 0, 0, np.where(self.sign < 0, 1, -1))
+
+
+def neuron_sizes(network):
+    r"""Return :math:`|\alpha_j|\,\|\tilde w_j\|`, the norm of each neuron's block, shape (m,).
+
+    The norm is taken without squaring (``hypot``), so a neuron of tiny weights that still has a
+    non-zero fit keeps a non-zero size; a size that underflows to 0 in float64 means a fit below
+    :math:`\|\tilde X\|\cdot5\times10^{-324}`, and the neuron counts as inactive.
+    """
+    return np.abs(network.output_weights) * np.hypot.reduce(network.augmented_weights, axis=1, initial=0.0)
 
 
 def network_blocks(network, X_aug):
@@ -100,9 +124,9 @@ def network_blocks(network, X_aug):
     NetworkBlocks
         Its own patterns, which blocks exist, and the block of every neuron.
     """
-    weights, alpha = network.augmented_weights, network.output_weights
+    weights = network.augmented_weights
     pre = X_aug @ weights.T
-    active = (alpha != 0) & (np.maximum(pre, 0.0).any(axis=0))
+    active = (neuron_sizes(network) > 0) & (np.maximum(pre, 0.0).any(axis=0))
     masks = pre >= 0
     index, keys, columns, gates = {}, [], [], []
     pattern = -np.ones(network.width, dtype=int)
@@ -119,7 +143,7 @@ def network_blocks(network, X_aug):
         np.column_stack(gates) if gates else np.zeros((D, 0)),
         exhaustive=False,
     )
-    sign = np.where(active, np.sign(alpha), 0).astype(int)
+    sign = np.where(active, np.sign(network.output_weights), 0).astype(int)
     blocks = np.zeros((len(columns), 2), dtype=bool)
     for j in np.flatnonzero(active):
         blocks[pattern[j], 0 if sign[j] > 0 else 1] = True
@@ -152,121 +176,151 @@ class RestrictedOptimum:
     verified: bool
 
 
-def _curvature(loss, prediction, y):
-    """Diagonal of the loss Hessian by central differences of ``-grad L`` (L is separable)."""
-    step = 1e-5 * np.maximum(1.0, np.abs(prediction))
-    return (loss.negative_gradient(prediction - step, y) - loss.negative_gradient(prediction + step, y)) / (2 * step)
-
-
 def _tight_rows(X, vector, rtol):
     """Rows ``k`` with ``|x_k^T vector| <= rtol * ||x_k|| * ||vector||``."""
     return np.abs(X @ vector) <= rtol * np.linalg.norm(X, axis=1) * np.linalg.norm(vector)
 
 
-class _ActiveSetNewton:
-    r"""Primal active-set Newton method for the restricted program on fixed cone faces.
+def block_fit(X, masks, blocks):
+    r""":math:`\hat y=\sum_{(i,s)}s\,D_iXu_{(i,s)}` of blocks given as ``{(i, s): u}``."""
+    prediction = np.zeros(X.shape[0])
+    for (i, s), u in blocks.items():
+        prediction += s * masks[:, i] * (X @ u)
+    return prediction
 
-    Each support block :math:`b=(i,s)` lives on a face :math:`\{u\in\mathcal K_i: x_k^\top u=0,\ k\in T_b\}`,
-    parametrized as :math:`u=N_bz_b` with :math:`N_b` an orthonormal basis of the null space of the
-    tight rows. On the faces the objective :math:`L(\sum_bs\,D_i\tilde XN_bz_b)+\beta\sum_b\|z_b\|` is
-    smooth; Newton steps (least squares on a possibly singular Hessian) with Armijo backtracking,
-    clipped where a further cone row becomes tight (that row joins the face).
+
+def _face_bases(X, faces):
+    r"""Orthonormal bases :math:`N_b` of :math:`\{u\in\operatorname{range}X^\top:\ x_k^\top u=0,\ k\in T_b\}`.
+
+    Directions in the null space of :math:`X` (duplicate or zero columns) change neither the fit nor
+    a cone constraint and only add to the penalty, so no optimal block has a component there; leaving
+    them out keeps Newton's method from steps along directions only the penalty sees.
     """
-
-    def __init__(self, X, y, beta, loss, masks):
-        self.X, self.y, self.beta, self.loss, self.masks = X, y, beta, loss, masks
-        self.signs = np.where(masks, 1.0, -1.0)
-
-    def objective(self, U):
-        prediction = sum(s * self.masks[:, i] * (self.X @ u) for (i, s), u in U.items()) if U else np.zeros(len(self.y))
-        penalty = sum(np.linalg.norm(u) for u in U.values())
-        return self.loss.value(prediction, self.y) + self.beta * penalty, prediction
-
-    def run(self, U, faces, max_iter=100):
-        X, D = self.X, self.X.shape[1]
-        for _ in range(max_iter):
-            keys, bases = [], []
-            for key in list(U):
-                basis = null_space(X[faces[key]]) if faces[key].any() else np.eye(D)
-                if basis.shape[1] == 0:
-                    del U[key]
-                    continue
-                keys.append(key)
-                bases.append(basis)
-            if not keys:
-                return U, faces
-            z = [basis.T @ U[key] for key, basis in zip(keys, bases)]
-            for key, basis, zb in zip(keys, bases, z):
-                U[key] = basis @ zb
-            norms = np.array([np.linalg.norm(zb) for zb in z])
-            if np.any(norms == 0):
-                for key, norm in zip(keys, norms):
-                    if norm == 0:
-                        del U[key]
-                continue
-            columns = [s * self.masks[:, i][:, None] * (X @ basis) for (i, s), basis in zip(keys, bases)]
-            M = np.hstack(columns)
-            zz = np.concatenate(z)
-            value, prediction = self.objective(U)
-            nu = self.loss.negative_gradient(prediction, self.y)
-            unit = np.concatenate([zb / nb for zb, nb in zip(z, norms)])
-            grad = -M.T @ nu + self.beta * unit
-            H = M.T @ (_curvature(self.loss, prediction, self.y)[:, None] * M)
-            start = 0
-            for zb, nb in zip(z, norms):
-                k = len(zb)
-                e = zb / nb
-                H[start:start + k, start:start + k] += self.beta * (np.eye(k) - np.outer(e, e)) / nb
-                start += k
-            step = -np.linalg.lstsq(H, grad, rcond=1e-14)[0]
-            decrement = -float(grad @ step)
-            if decrement <= 1e-24 * max(1.0, abs(value)):
-                return U, faces
-            # largest step keeping every block in its cone
-            t_max, blocking = 1.0, None
-            start = 0
-            for key, basis in zip(keys, bases):
-                k = basis.shape[1]
-                i = key[0]
-                u, du = U[key], basis @ step[start:start + k]
-                start += k
-                slack = self.signs[:, i] * (X @ u)
-                change = self.signs[:, i] * (X @ du)
-                free = (~faces[key]) & (change < 0)
-                if free.any():
-                    ratios = np.maximum(slack[free], 0.0) / -change[free]
-                    r = int(np.argmin(ratios))
-                    if ratios[r] < t_max:
-                        t_max, blocking = float(ratios[r]), (key, np.flatnonzero(free)[r])
-            if blocking is not None and t_max <= 1e-15:
-                # already on a further cone row: it joins the face, then a new step
-                faces[blocking[0]] = faces[blocking[0]].copy()
-                faces[blocking[0]][blocking[1]] = True
-                continue
-            t = t_max
-            while True:
-                trial = {}
-                start = 0
-                for key, basis in zip(keys, bases):
-                    k = basis.shape[1]
-                    trial[key] = basis @ (zz[start:start + k] + t * step[start:start + k])
-                    start += k
-                if self.objective(trial)[0] <= value - 1e-4 * t * decrement or t < 1e-12:
-                    break
-                t *= 0.5
-            if t < 1e-12:
-                return U, faces
-            scale = max(np.linalg.norm(u) for u in trial.values())
-            U = {key: u for key, u in trial.items() if np.linalg.norm(u) > 1e-13 * scale}
-            if blocking is not None and t == t_max and blocking[0] in U:
-                faces[blocking[0]] = faces[blocking[0]].copy()
-                faces[blocking[0]][blocking[1]] = True
-        return U, faces
+    _, singular, Vt = np.linalg.svd(X, full_matrices=False)
+    row_space = Vt[singular > 1e-12 * max(singular.max(initial=0.0), 1e-300)].T  # (D, r)
+    bases = []
+    for face in faces:
+        if face.any():
+            bases.append(row_space @ null_space(X[face] @ row_space, rcond=1e-10))
+        else:
+            bases.append(row_space)
+    return bases
 
 
-def _refine(X, y, beta, loss, masks, blocks, u, v, max_outer=25):
-    """Active-set Newton refinement of a restricted solution; returns (u, v, verified, violation)."""
-    newton = _ActiveSetNewton(X, y, beta, loss, masks)
+def newton_on_faces(X, y, beta, loss, masks, blocks, faces, max_rounds=100):
+    r"""Minimize the program restricted to some blocks, each on a face of its cone (primal active set).
+
+    Block :math:`b=(i,s)` lies on the face :math:`\{u\in\mathcal K_i:\ x_k^\top u=0,\ k\in T_b\}` of
+    :math:`\mathcal K_i=\{u:(2D_i-I)Xu\ge0\}`, :math:`u=N_bz_b` with :math:`N_b` an orthonormal basis
+    of the null space of the rows :math:`T_b` within the row space of :math:`X` (:func:`_face_bases`).
+    On these subspaces the program is the smooth problem
+    :math:`\min_z L(\sum_bs\,D_iXN_bz_b)+\beta\sum_b\|z_b\|`, solved to machine precision by Newton's
+    method (:func:`~sklearn_convexnn.convex.solvers.support_newton.solve_on_support`). When the step
+    from the current blocks to that minimizer leaves a cone, the blocks move only up to the first cone
+    row :math:`k\notin T_b` they meet (the objective is convex, so that point is no worse than the
+    start), the row joins :math:`T_b`, and Newton's method runs again. Each round either ends or adds
+    a row to a face, so at most ``n * len(blocks)`` rounds are needed.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, D)
+    y : ndarray of shape (n,)
+    beta : float
+    loss : {"squared", "logistic"} or loss object
+    masks : bool ndarray of shape (n, P)
+        Patterns :math:`D_i`.
+    blocks : dict
+        ``{(i, s): u}``, :math:`u\in\mathcal K_i` of shape (D,), :math:`s=\pm1`.
+    faces : dict
+        ``{(i, s): bool ndarray of shape (n,)}``, the rows :math:`T_b` (projected onto first).
+    max_rounds : int
+        Rounds of Newton's method.
+
+    Returns
+    -------
+    blocks : dict
+        The non-zero blocks of the minimizer, in their cones.
+    faces : dict
+        Their faces (grown by the rows met).
+    """
+    keys = list(blocks)
+    if not keys:
+        return {}, {}
+    patterns = np.array([i for i, _ in keys], dtype=np.intp)
+    signs = np.array([float(s) for _, s in keys])
+    faces = [np.asarray(faces[key], dtype=bool).copy() for key in keys]
+    row_signs = np.where(masks[:, patterns], 1.0, -1.0)  # (n, m): s_k of every cone row
+    current = np.array([blocks[key] for key in keys], dtype=float)
+    # the squared loss is solved in units of max|y| (y -> y/c, beta -> beta/c, u -> u/c has the
+    # minimizer u/c): Newton's stopping tests then do not depend on the units of y
+    unit = float(np.max(np.abs(y), initial=0.0)) if get_loss(loss).name == "squared" else 1.0
+    unit = unit if unit > 0 else 1.0
+    for _ in range(max_rounds):
+        bases = _face_bases(X, faces)
+        current = np.array([basis @ (basis.T @ u) for basis, u in zip(bases, current)])
+        alive = np.array([basis.shape[1] > 0 and np.any(u) for basis, u in zip(bases, current)])
+        current[~alive] = 0.0
+        if not alive.any():
+            break
+        result = solve_on_support(X, y / unit, beta / unit, loss, masks[:, patterns[alive]], signs[alive],
+                                  [bases[b] for b in np.flatnonzero(alive)], current[alive] / unit)
+        step = -current
+        step[alive] += unit * result.blocks
+        slack, rate = row_signs * (X @ current.T), row_signs * (X @ step.T)
+        for b, face in enumerate(faces):
+            rate[face, b] = 0.0  # the rows of a face stay tight along the step
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = np.where(rate < 0, np.maximum(slack, 0.0) / -rate, np.inf)
+        blocking = np.argmin(ratios, axis=0)
+        limits = ratios[blocking, np.arange(len(keys))]
+        t = float(min(1.0, limits.min()))
+        current = current + t * step
+        if t >= 1.0:
+            break
+        for b in np.flatnonzero(limits <= t * (1.0 + 1e-12) + 1e-15):
+            faces[b][blocking[b]] = True
+    kept = [b for b in range(len(keys)) if np.any(current[b])]
+    return {keys[b]: current[b] for b in kept}, {keys[b]: faces[b] for b in kept}
+
+
+def _off_kkt(X, masks, nu, beta, U, rounding):
+    r"""Blocks :math:`u` of ``U`` outside their cone, or not along their dual direction.
+
+    At a restricted optimum every non-zero block lies in :math:`\mathcal K_i` and
+    :math:`s\,\nu^\top D_iXu=\beta\|u\|` (it points along :math:`\Pi_{\mathcal K_i}(s\,g_i)`);
+    both are tested to the relative tolerance ``KKT_TOL``, the second also to the rounding scale
+    ``rounding`` of the dual values.
+    """
+    row_norms = np.linalg.norm(X, axis=1)
+    wrong = []
+    for (i, s), u in U.items():
+        norm = np.linalg.norm(u)
+        rows = np.where(masks[:, i], 1.0, -1.0) * (X @ u)
+        along = s * float(nu @ (masks[:, i] * (X @ u)))
+        if np.any(rows < -KKT_TOL * row_norms * norm) or along < (beta * (1.0 - KKT_TOL) - rounding) * norm:
+            wrong.append((i, s))
+    return wrong
+
+
+def _dual_rounding(X, y, masks, beta, U):
+    """The rounding scale of the dual values at blocks ``U`` (:func:`~.certificate.rounding_scales`)."""
+    magnitude = np.zeros(X.shape[0])
+    for (i, _), u in U.items():
+        magnitude += masks[:, i] * np.abs(X @ u)
+    penalty = beta * sum(np.linalg.norm(u) for u in U.values())
+    return rounding_scales(X, y, magnitude, penalty, len(U))[0]
+
+
+def refine_restricted(X, y, beta, loss, masks, blocks, u, v, max_outer=25):
+    """Active-set refinement of a restricted solution; returns (u, v, verified, violation).
+
+    :func:`newton_on_faces` on the blocks the solver uses; then blocks whose dual value exceeds
+    :math:`\beta` (or that leave their cone or their dual direction) are turned along their
+    projection, missing ones added, and slack ones removed, until the restricted KKT conditions hold:
+    every block's value is at most :math:`\beta(1+10^{-9})` (plus the rounding scale of the dual
+    values, :func:`~.certificate.rounding_scales`) and every non-zero block lies in its cone along
+    its dual direction (:func:`_off_kkt`).
+    """
     start = {(i, 1): u[i] for i in range(len(u))} | {(i, -1): v[i] for i in range(len(v))}
     scale = max((np.linalg.norm(b) for b in start.values()), default=0.0)
     U, faces = {}, {}
@@ -276,35 +330,42 @@ def _refine(X, y, beta, loss, masks, blocks, u, v, max_outer=25):
             if np.linalg.norm(block) > 0:
                 U[(i, s)] = block
                 faces[(i, s)] = _tight_rows(X, block, 1e-6)
-    violation = np.inf
+    violation, off, rounding = np.inf, [], 0.0
     for _ in range(max_outer):
-        U, faces = newton.run(U, faces)
-        prediction = newton.objective(U)[1]
-        nu = loss.negative_gradient(prediction, y)
+        U, faces = newton_on_faces(X, y, beta, loss, masks, U, faces)
+        nu = loss.negative_gradient(block_fit(X, masks, U), y)
         constraint = dual_constraint(nu, X, masks)
         values = np.where(blocks, constraint.values, 0.0)
         violation = float(values.max(initial=0.0))
-        bad = np.argwhere(values > beta * (1.0 + KKT_TOL))
+        rounding = _dual_rounding(X, y, masks, beta, U)
         # a non-zero block must be tight (its value is beta); a slack one belongs at zero
-        slack = [key for key in U if values[key[0], 0 if key[1] > 0 else 1] < beta * (1.0 - 1e-6)]
+        slack = [key for key in U if values[key[0], 0 if key[1] > 0 else 1] < beta * (1.0 - 1e-6) - rounding]
         for key in slack:
             del U[key]
-        if len(bad) == 0 and not slack:
+        off = _off_kkt(X, masks, nu, beta, U, rounding)
+        bad = [(int(i), 1 if k == 0 else -1) for i, k in np.argwhere(values > beta * (1.0 + KKT_TOL) + rounding)]
+        if not bad and not slack and not off:
             break
-        for i, k in bad:
-            key = (int(i), 1 if k == 0 else -1)
+        for key in dict.fromkeys(bad + off):
+            i, k = key[0], 0 if key[1] > 0 else 1
             direction = constraint.directions[i, k]
             if key in U:
                 U[key] = np.linalg.norm(U[key]) * direction
             else:
-                column = np.maximum(X @ direction, 0.0)
-                U[key] = (values[i, k] - beta) / max(float(column @ column), 1e-300) * direction
+                # start at the minimizer t = (V - beta)/||a||^2 of the quadratic model along the column
+                # a = (X u)_+, capped so the fit moves by at most ||nu||; a zero column cannot lower the
+                # loss (its value above beta is rounding) and is not added
+                length = float(np.linalg.norm(np.maximum(X @ direction, 0.0)))
+                if length == 0.0:
+                    continue
+                step = min(values[i, k] - beta, float(np.linalg.norm(nu)) * length) / length**2
+                U[key] = step * direction
             faces[key] = _tight_rows(X, direction, 1e-9)
     P, D = masks.shape[1], X.shape[1]
     u_out, v_out = np.zeros((P, D)), np.zeros((P, D))
     for (i, s), block in U.items():
         (u_out if s > 0 else v_out)[i] = block
-    verified = bool(violation <= beta * (1.0 + KKT_TOL)) and not slack
+    verified = bool(violation <= beta * (1.0 + KKT_TOL) + rounding) and not slack and not off
     return u_out, v_out, verified, violation
 
 
@@ -353,7 +414,7 @@ def solve_restricted(X_aug, y, beta, arrangement, blocks, loss="squared"):
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", UserWarning)  # cvxpy's "may be inaccurate": refined below
         solution = program.solve("cvxpy", tol=SOLVER_TOL)
-    u, v, verified, violation = _refine(X_aug, y, beta, loss_object, masks, blocks, solution.u, solution.v)
+    u, v, verified, violation = refine_restricted(X_aug, y, beta, loss_object, masks, blocks, solution.u, solution.v)
     objective = program.objective_of(u, v)
     clarabel_objective = program.objective_of(solution.u, solution.v)
     if not verified or objective > clarabel_objective + 10 * SOLVER_TOL * max(1.0, abs(clarabel_objective)):
@@ -376,27 +437,55 @@ def network_from_blocks(network, own, u, v):
     :math:`\alpha_j=s\sqrt{\|b\|}` (balanced). The fit is :math:`\sum_iD_i\tilde X(u_i-v_i)` and
     :math:`\frac12\sum_j(\|\tilde w_j\|^2+\alpha_j^2)=\sum_i\|u_i\|+\|v_i\|`. Inactive neurons become 0.
     """
-    weights, alpha = network.augmented_weights, network.output_weights
-    size = np.abs(alpha) * np.linalg.norm(weights, axis=1)
+    size = neuron_sizes(network)
     column = own.column
-    new_weights = np.zeros_like(weights)
-    new_alpha = np.zeros_like(alpha)
+    blocks = np.zeros_like(network.augmented_weights)
     for j in np.flatnonzero(own.pattern >= 0):
         group = (own.pattern == own.pattern[j]) & (column == column[j])
-        share = size[j] / size[group].sum()
-        block = share * (u if column[j] == 0 else v)[own.pattern[j]]
-        norm = np.linalg.norm(block)
-        if norm > 0:
-            new_weights[j] = block / np.sqrt(norm)
-            new_alpha[j] = own.sign[j] * np.sqrt(norm)
-    return ReLUNetwork.from_augmented(new_weights, new_alpha, network.hidden_bias is not None)
+        blocks[j] = size[j] / size[group].sum() * (u if column[j] == 0 else v)[own.pattern[j]]
+    return balanced_network(blocks, own.sign, network.hidden_bias is not None)
+
+
+def balanced_network(blocks, signs, fit_intercept):
+    r"""Balanced neurons :math:`\tilde w_j=b_j/\sqrt{\|b_j\|}`, :math:`\alpha_j=s_j\sqrt{\|b_j\|}` from blocks.
+
+    Parameters
+    ----------
+    blocks : ndarray of shape (m, D)
+        :math:`b_j=|\alpha_j|\tilde w_j` (augmented coordinates); zero rows give zero neurons.
+    signs : ndarray of shape (m,)
+        :math:`s_j=\operatorname{sign}\alpha_j`.
+    fit_intercept : bool
+        Whether the last coordinate is the hidden bias.
+
+    Returns
+    -------
+    ReLUNetwork
+    """
+    root = np.sqrt(np.hypot.reduce(blocks, axis=1, initial=0.0))
+    weights = np.divide(blocks, root[:, None], out=np.zeros_like(blocks), where=root[:, None] > 0)
+    return ReLUNetwork.from_augmented(weights, np.where(root > 0, signs, 0) * root, fit_intercept)
 
 
 def _polish(network, X, X_aug, y, beta, loss):
-    """(own blocks, restricted optimum, polished network) for a validated problem."""
+    r"""(own blocks, restricted optimum, polished network) for a validated problem.
+
+    When the restricted optimum could not be verified (a ConvergenceWarning was issued) and the
+    solver's point is worse than the network's own point of the same program
+    (:math:`u_i=\sum_{j\in(i,+)}|\alpha_j|\tilde w_j`, likewise :math:`v_i`, never worse than the
+    network), that point is returned: polishing never increases :math:`F_m`.
+    """
     own = network_blocks(network, X_aug)
     restricted = solve_restricted(X_aug, y, beta, own.arrangement, own.blocks, loss)
     polished = network_from_blocks(network, own, restricted.u, restricted.v)
+    if not restricted.verified:
+        u, v = np.zeros_like(restricted.u), np.zeros_like(restricted.v)
+        for j in np.flatnonzero(own.pattern >= 0):
+            block = abs(network.output_weights[j]) * network.augmented_weights[j]
+            (u if own.sign[j] > 0 else v)[own.pattern[j]] += block
+        start = network_from_blocks(network, own, u, v)
+        if start.objective(X, y, beta, loss) < polished.objective(X, y, beta, loss):
+            polished = start
     return own, restricted, polished
 
 
@@ -438,8 +527,12 @@ class StationarityReport:
     Attributes
     ----------
     is_stationary : bool
-        :math:`F_m(\theta)\le p^{\rm sub}+\mathrm{tol}\max(1,|F_m(\theta)|)`: the network is optimal for
-        its own sub-sampled program, i.e. a (Clarke/KKT) stationary point up to ``tol``.
+        :math:`F_m(\theta)\le p^{\rm sub}+\mathrm{tol}\max(|F_m(\theta)|,\min(1,L(0)))+\delta_F`:
+        relative, with an absolute floor of 1 capped at the objective :math:`L(0)` of the zero network
+        (so that it never exceeds the scale of the problem when :math:`y` is in small units), plus
+        the float64 rounding scale :math:`\delta_F` of both objectives
+        (:func:`~.certificate.network_rounding_scales`): the network is optimal for its own
+        sub-sampled program, i.e. a (Clarke/KKT) stationary point up to ``tol``.
     gradient_norm : float
         :math:`\|\nabla F_m(\theta)\|` (one-sided derivatives at kinks, ``network.gradient``).
     subsampled_patterns : Arrangement
@@ -488,7 +581,7 @@ def stationarity(network, X, y, beta, loss="squared", *, polish=True, tol=1e-6, 
 
     1. Own blocks (pattern, sign) of the neurons; the sub-sampled program over them, solved to
        near machine precision: :math:`p^{\rm sub}`, and the polished network (B1 + B4, same slots).
-    2. Stationary iff :math:`F_m(\theta)-p^{\rm sub}\le\mathrm{tol}\max(1,|F_m(\theta)|)` (THEORY §F:
+    2. Stationary iff :math:`F_m(\theta)-p^{\rm sub}\le\mathrm{tol}\max(|F_m(\theta)|,\min(1,L(0)))+\delta_F` (THEORY §F:
        stationary points are exactly the optima of their sub-sampled program).
     3. The certificate of the polished network over **all** patterns: ``"global"`` if it holds,
        else ``"spurious"`` (optimal for its own patterns only; this includes minimizers of a width
@@ -528,7 +621,12 @@ def stationarity(network, X, y, beta, loss="squared", *, polish=True, tol=1e-6, 
     objective = network.objective(X, y, beta, loss)
     polished_objective = polished.objective(X, y, beta, loss)
     optimum = min(restricted.objective, polished_objective)
-    optimal = bool(objective - optimum <= tol * max(1.0, abs(objective)))
+    # relative to |F|, with an absolute floor of 1 (a trained network stops a fixed distance short)
+    # capped at the scale of the problem, the objective L(0) of the zero network, so that in small
+    # units of y a network far from stationary is not accepted; plus the float64 rounding of both
+    scale = max(abs(objective), min(1.0, get_loss(loss).value(np.zeros_like(y), y)))
+    rounding = sum(network_rounding_scales(point, X_aug, y, beta)[1] for point in (network, polished))
+    optimal = bool(objective - optimum <= tol * scale + rounding)
     judged = polished if polish else network
     certificate = certificate_of_fit(judged, X, X_aug, y, beta, arrangement, loss, tol)
     if not optimal:

@@ -3,7 +3,7 @@
 Exact pattern enumeration is bounded by :math:`2\\sum_{k<r}\\binom{q-1}{k}` regions (THEORY §B) and
 vertex enumeration by the number of supports :math:`\\sum_{k\\le\\operatorname{rank}A}\\binom pk` to check
 (THEORY §D step 6). Both refuse before doing the work when the estimate is above their limit; the
-estimators' ``patterns="auto"`` falls back to sampling instead.
+estimators' ``patterns="auto"`` grows sampled patterns adaptively instead.
 """
 
 import math
@@ -13,8 +13,9 @@ import time
 import numpy as np
 import pytest
 
-from sklearn_convexnn import ConvexReLURegressor, critical_widths, enumerate_patterns, optimal_set
-from sklearn_convexnn.arrangements import count_patterns_bound
+from sklearn_convexnn import (ConvexProgram, ConvexReLURegressor, critical_widths, enumerate_patterns, optimal_set,
+                              sample_patterns)
+from sklearn_convexnn.arrangements import add_intercept, count_patterns_bound
 from sklearn_convexnn.datasets import make_continuum
 from sklearn_convexnn.estimators import AUTO_EXACT_LIMIT
 from sklearn_convexnn.landscape.optimal_set import OptimalPolytope
@@ -63,16 +64,22 @@ def test_estimator_with_exact_patterns_refuses_large_data_with_the_same_message(
     tally.record("size limits", "refused")
 
 
-@pytest.mark.xfail(reason="open (issue 5): patterns='auto' on (2000, 10) data picks cvxpy for the sampled program, 37-76 s instead of ~1 s with cg", strict=False, run=False)
-def test_auto_patterns_fall_back_to_sampling_on_large_data(tally):
+def test_auto_patterns_fall_back_to_adaptive_patterns_on_large_data(tally):
     assert count_patterns_bound(2000, 11) > AUTO_EXACT_LIMIT
     start = time.perf_counter()
     model = ConvexReLURegressor(patterns="auto", n_patterns=20, random_state=0).fit(BIG_X, BIG_Y)
     seconds = time.perf_counter() - start
-    assert not model.arrangement_.exhaustive and 1 <= model.arrangement_.n_patterns <= 20
     assert seconds < 30.0, f"patterns='auto' took {seconds:.1f} s on (2000, 10) data"
+    assert not model.arrangement_.exhaustive and model.arrangement_.n_patterns >= 20
+    certificate = model.certificate_
+    assert certificate is not None and not certificate.exhaustive and certificate.n_directions_tried > 0
+    assert certificate.max_violation >= 0 and certificate.beta == 1.0
+    # never above the program over the sampled patterns it starts from (the same 20 gates)
+    X_aug = add_intercept(BIG_X)
+    sampled = ConvexProgram(X_aug, BIG_Y, 1.0, sample_patterns(X_aug, 20, random_state=np.random.RandomState(0)))
+    assert model.objective_ <= sampled.solve("cg", tol=1e-6).objective
     small = ConvexReLURegressor(patterns="auto").fit(BIG_X[:12, :1], BIG_Y[:12])
-    assert small.arrangement_.exhaustive  # 1-D with intercept: 24 regions, enumerated
+    assert small.arrangement_.exhaustive and small.certificate_.exhaustive  # 1-D with intercept: 24 regions
     tally.record("size limits", "correct")
 
 
