@@ -190,7 +190,7 @@ def test_shape_errors_name_the_argument(tally):
     X, y = np.arange(8.0).reshape(4, 2), np.array([0.0, 1.0, 1.0, 0.0])
     model = ConvexReLURegressor(beta=0.1)
     for bad_X, bad_y, name in [(np.arange(4.0), y, "X"), (np.zeros((0, 2)), np.zeros(0), "X"),
-                               (np.zeros((4, 0)), y, "X"), (X, y[:3], "y"), (X, np.ones((4, 2)), "y"),
+                               (np.zeros((4, 0)), y, "X"), (X, y[:3], "y"), (X, np.ones((4, 2, 1)), "y"),
                                (X, None, "y"), (X, np.array(list("abcd")), "y"),
                                (np.array([["a", "b"]] * 4), y, "X"), (X + 1j, y, "X")]:
         outcome, _ = classify(tally, "shapes", lambda: model.fit(bad_X, bad_y), names=(name,),
