@@ -402,7 +402,8 @@ def fit_adaptive(problem, *, solver="auto"):
     notes = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
     certificate = getattr(estimator, "certificate_", None)
     if certificate is not None:
-        notes.insert(0, f"certificate_: {certificate}")
+        notes.insert(0, f"certificate_: V/beta = {certificate.relative_violation:.6g} over "
+                        f"{certificate.n_directions_tried} directions tried in {certificate.n_rounds} rounds")
     notes.append(f"{estimator.arrangement_.n_patterns} patterns")
     return RunResult(
         time=elapsed, objective=network_objective(estimator.network_, problem), network=estimator.network_,

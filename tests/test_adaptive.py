@@ -41,7 +41,8 @@ def test_objective_never_increases_and_beats_sampled_patterns(teacher):
     sampled = ConvexProgram(X, y, beta, sample_patterns(X, 50, random_state=np.random.RandomState(0))).solve("cg")
     assert result.history[0] == pytest.approx(sampled.objective, rel=1e-7)
     assert result.solution.objective < sampled.objective - 1.0  # the sampled program misses needed patterns
-    assert result.n_rounds == len(result.history) - 2 and result.n_directions_tried > 0  # start, rounds, result
+    assert 1 <= result.n_rounds <= 6 and len(result.history) >= 2 + result.n_rounds - 1  # start, descents, result
+    assert result.n_directions_tried > 0
     # the returned point's certificate is the program's own: a non-negative gap over its arrangement
     assert result.solution.duality_gap >= -1e-9 * result.solution.objective
     # the arrangement grew and contains the initial patterns

@@ -32,6 +32,7 @@ to a feasible convex point).
 from __future__ import annotations
 
 import numbers
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -49,10 +50,20 @@ __all__ = ["AdaptiveResult", "adaptive_patterns", "ascend_directions", "polish_n
 SEARCH_TOL = 1e-6
 #: searches at a network's dual take the cone steps only from starts above this fraction of beta
 DESCENT_PROMISE = 0.7
+#: the same for the certificate searches at the program's dual, and for their second pass with four times the
+#: random starts (the cone projections of many starts are most of the search time)
+CERTIFICATE_PROMISE, WIDE_CERTIFICATE_PROMISE = 0.25, 0.7
+#: width of the ``"mlp"`` seed per column of X (plus 16)
+SEED_WIDTH_PER_FEATURE = 8
 #: L-BFGS iterations of the ``"mlp"`` seed (a quick fit: the rounds improve on it)
 SEED_ITER = 1000
 #: L-BFGS-B iterations of the recombination of neurons and violators (a warm-started non-negative lasso)
 MASTER_ITER = 500
+#: a round's descents stop when the last ``STALL_WINDOW`` of them lowered the objective by less than
+#: ``STALL_RTOL`` relative (deterministic, unlike a time budget), or after ``MAX_DESCENTS`` of them
+STALL_WINDOW, STALL_RTOL, MAX_DESCENTS = 2, 1e-3, 30
+#: a descent takes at most ``max(NEW_MIN, NEW_FRACTION * width)`` violators, the strongest (the width stays moderate)
+NEW_MIN, NEW_FRACTION = 10, 0.25
 
 
 @dataclass(frozen=True)
@@ -76,11 +87,11 @@ class AdaptiveResult:
     n_directions_tried : int
         Ascent runs over all searches (starts times signs).
     n_rounds : int
-        Rounds: descents (ReLU program) or re-solves (gated program).
+        Rounds: certificate searches (ReLU program, each after its descents) or re-solves (gated program).
     history : ndarray
         Objective at the start (the sampled program's optimum, or the seed's objective), after the
-        seed's recombination with the sampled gates, after every round and of the returned solution
-        (non-increasing).
+        seed's recombination with the sampled gates, after every descent (ReLU) or re-solve (gated) and
+        of the returned solution (non-increasing).
     converged : bool
         True when the last search found no violation above tolerance.
     """
@@ -323,7 +334,7 @@ def _seed(seed_network, X, y, beta, loss, seed_width, rng):
         raise ValueError("seed_network='mlp' trains on the squared loss; pass a ReLUNetwork for loss='logistic'.")
     from ..nonconvex import fit_mlp
 
-    width = seed_width or min(X.shape[0], 2 * X.shape[1] + 10)
+    width = seed_width or min(X.shape[0], SEED_WIDTH_PER_FEATURE * X.shape[1] + 16)
     return fit_mlp(X, y, beta, width, fit_intercept=False, random_state=rng.randint(2**31 - 1),
                    max_iter=SEED_ITER).network
 
@@ -379,13 +390,27 @@ def _descent_round(networks, directions, X, y, beta, loss, polish_iter):
     return _significant(polish_network(recombined, X, y, beta, loss=loss, max_iter=polish_iter)[0])
 
 
-def _search_network(network, X, y, loss, n_starts, rng, promising_above):
+def _search_network(network, X, y, loss, n_starts, rng, promising_above, cone_steps=True):
     """:func:`_search` at the network's dual :math:`\\nu=-\\nabla L(f(X))` from its neurons."""
     nu = get_loss(loss).negative_gradient(network.predict(X), y)
     weights, output = network.hidden_weights, network.output_weights
     units = weights / np.maximum(np.linalg.norm(weights, axis=1, keepdims=True), np.finfo(float).tiny)
     return _search(nu, units[output > 0], units[output < 0], X, n_starts, rng, "relu", n_perturbed=1,
-                   promising_above=promising_above, promise=DESCENT_PROMISE)
+                   promising_above=promising_above, promise=DESCENT_PROMISE, cone_steps=cone_steps)
+
+
+def _stalled(history):
+    """True when a round's ``history`` (its start, then one value per descent) shows no progress worth a descent."""
+    if len(history) > MAX_DESCENTS:
+        return True
+    return len(history) > STALL_WINDOW and history[-1] > (1.0 - STALL_RTOL) * history[-1 - STALL_WINDOW]
+
+
+def _strongest(directions, values, threshold, width):
+    """The violating directions (value above ``threshold``), at most ``max(NEW_MIN, NEW_FRACTION * width)``, strongest first."""
+    order = np.argsort(-values)
+    order = order[values[order] > threshold]
+    return directions[order[: max(NEW_MIN, int(NEW_FRACTION * width))]]
 
 
 def _grow(arrangement, X, directions=None, network=None):
@@ -401,7 +426,7 @@ def _grow(arrangement, X, directions=None, network=None):
 
 def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initial=100, max_rounds=20, n_starts=30,
                       seed_network=None, seed_width=None, random_state=None, tol=1e-8, solver="auto",
-                      max_patterns=None, polish_iter=500, verbose=False):
+                      max_patterns=None, polish_iter=500, time_budget=None, verbose=False):
     r"""Solve the convex program over patterns grown by the dual-constraint search (module docstring).
 
     ReLU program: start from the seed network, or from the network of the sampled program's solution.
@@ -426,7 +451,10 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
     n_initial : int, default=100
         Gaussian gates drawn for the initial patterns (:func:`sample_patterns`).
     max_rounds : int, default=20
-        Most rounds (descents for ReLU, re-solves for gated).
+        Most rounds. Gated program: re-solves. ReLU program: certificate searches at the dual of the
+        program over every pattern met; before each, descents run while the search at the network
+        finds violators and they pay (at most ``MAX_DESCENTS``; stopped when the last ``STALL_WINDOW``
+        lowered the objective by less than ``STALL_RTOL`` relative).
     n_starts : int, default=30
         Random starts of the ascent per search and sign (the current neurons, and perturbations of
         them, are added as starts).
@@ -435,7 +463,8 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
         result is never worse than it. ``"mlp"`` trains one quickly with
         :func:`sklearn_convexnn.nonconvex.fit_mlp` (squared loss, L-BFGS, width ``seed_width``).
     seed_width : int or None
-        Width of the ``"mlp"`` seed (default ``min(n, 2 * d + 10)``).
+        Width of the ``"mlp"`` seed (default ``min(n, 8 d + 16)``: wide seeds reach far lower local minima
+        than narrow ones, and the recombinations prune the neurons they do not need).
     random_state : int, RandomState, Generator or None
     tol : float
         Solver tolerance of the final solve (the intermediate solves use ``max(tol, 1e-6)``); a
@@ -448,6 +477,9 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
         ``20 * n_initial``).
     polish_iter : int, default=500
         L-BFGS iterations of each descent (ReLU program).
+    time_budget : float or None
+        Seconds after which no new descent or round starts (ReLU program); None (default) for none,
+        which keeps the result a function of ``random_state`` alone.
     verbose : bool
         Progress bar over rounds.
 
@@ -463,6 +495,7 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
     """
     from threadpoolctl import threadpool_limits
 
+    started = time.perf_counter()
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     beta = check_beta(beta)
@@ -471,6 +504,9 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
         _check_count(name, value, low)
     if max_patterns is not None:
         _check_count("max_patterns", max_patterns, 1)
+    if time_budget is not None and (isinstance(time_budget, bool) or not isinstance(time_budget, numbers.Real)
+                                    or not time_budget > 0):
+        raise ValueError(f"time_budget must be a positive number of seconds or None, got {time_budget!r}.")
     rng = check_random_state(random_state)
     max_patterns = 20 * n_initial if max_patterns is None else int(max_patterns)
     if solver == "auto":
@@ -485,7 +521,8 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
     # small dense products: one BLAS thread is faster than several fighting for the cores
     try:
         with threadpool_limits(1, user_api="blas"):
-            search = _Search(X, y, beta, loss, activation, tol, n_starts, rng, progress)
+            search = _Search(X, y, beta, loss, activation, tol, n_starts, rng, progress, started=started,
+                             time_budget=time_budget)
             if activation == "relu":
                 return _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter)
             return _adaptive_gated(search, sampled, seed, max_rounds, max_patterns, solver)
@@ -508,6 +545,13 @@ class _Search:
     rng: np.random.RandomState
     progress: object = None
     tried: int = 0
+    started: float = 0.0
+    time_budget: float = None
+
+    @property
+    def deadline(self):
+        """End of the rounds: ``time_budget`` seconds after the start (none by default)."""
+        return np.inf if self.time_budget is None else self.started + self.time_budget
 
     @property
     def threshold(self):
@@ -520,18 +564,23 @@ class _Search:
 
     def at_solution(self, solution):
         """Directions and values at the solution's dual; more starts before concluding that none violates."""
-        directions, values, n_tried = _search_solution(solution, self.X, self.n_starts, self.rng, self.activation)
+        directions, values, n_tried = _search_solution(solution, self.X, self.n_starts, self.rng, self.activation,
+                                                       CERTIFICATE_PROMISE)
         self.tried += n_tried
         if not (values > self.threshold).any() and self.n_starts:
             directions, values, n_tried = _search_solution(solution, self.X, 4 * self.n_starts, self.rng,
-                                                           self.activation)
+                                                           self.activation, WIDE_CERTIFICATE_PROMISE)
             self.tried += n_tried
         return directions, values
 
     def at_network(self, network):
-        directions, values, n_tried = _search_network(network, self.X, self.y, self.loss, self.n_starts, self.rng,
-                                                      self.beta)
-        self.tried += n_tried
+        """Directions and values at the network's dual: the fixed point first, the cone steps if it found no violator."""
+        for cone_steps in (False, True):
+            directions, values, n_tried = _search_network(network, self.X, self.y, self.loss, self.n_starts, self.rng,
+                                                          self.beta, cone_steps)
+            self.tried += n_tried
+            if (values > self.threshold).any():
+                break
         return directions, values
 
     def program(self, arrangement):
@@ -562,14 +611,18 @@ def _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter):
                                           np.concatenate([np.ones(len(gates)), -np.ones(len(gates))]), X, y, beta, loss))
         network = _significant(polish_network(network, X, y, beta, loss=loss, max_iter=polish_iter)[0])
         history.append(network.objective(X, y, beta, loss))
-    rounds, converged = 0, False
+    rounds, descents, converged = 0, 0, False
     directions, values = search.at_network(network)
     while True:
-        while rounds < max_rounds and (values > search.threshold).any():
-            network = _descent_round([network], directions[values > search.threshold], X, y, beta, loss, polish_iter)
-            rounds += 1
+        # descents while the search at the network finds violators, they still pay, and the time budget lasts
+        first = len(history)
+        while (rounds < max_rounds and (values > search.threshold).any() and time.perf_counter() < search.deadline
+               and not _stalled(history[first - 1:])):
+            network = _descent_round([network], _strongest(directions, values, search.threshold, network.width),
+                                     X, y, beta, loss, polish_iter)
+            descents += 1
             history.append(network.objective(X, y, beta, loss))
-            search.report(history[-1], values.max(initial=0.0), arrangement.n_patterns)
+            search.report(history[-1], values.max(initial=0.0), arrangement.n_patterns, advance=False)
             directions, values = search.at_network(network)
         # the network as a point of the convex program over every pattern met (no solver: it is the
         # optimum of its own restricted program up to the descent's accuracy), then the certificate
@@ -583,11 +636,12 @@ def _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter):
         values = np.concatenate([values, constraint.values.ravel()])
         search.tried += constraint.values.size
         converged = not (values > search.threshold).any()
-        search.report(point.objective, values.max(initial=0.0), arrangement.n_patterns, advance=False)
-        if converged or rounds >= max_rounds:
+        rounds += 1
+        search.report(point.objective, values.max(initial=0.0), arrangement.n_patterns)
+        if converged or rounds >= max_rounds or time.perf_counter() >= search.deadline:
             break
     status = "optimal" if converged else "max_iter"
-    solution = program.solution(point.u, point.v, status=status, n_iter=rounds + 1, solver="adaptive")
+    solution = program.solution(point.u, point.v, status=status, n_iter=descents + 1, solver="adaptive")
     history.append(solution.objective)
     violation = float(values.max(initial=0.0))
     return AdaptiveResult(arrangement, solution, violation, search.tried, rounds, np.array(history), converged)
@@ -651,16 +705,17 @@ def _never_worse(program, candidate, warm):
     return program.solution(warm.u, warm.v, solver="warm start")
 
 
-def _search_solution(solution, X, n_starts, rng, activation):
+def _search_solution(solution, X, n_starts, rng, activation, promise):
     """:func:`_search` at the solution's dual from its neurons."""
     norms_u, norms_v = solution.block_norms()
     positive = solution.u[norms_u > 0] / norms_u[norms_u > 0, None]
     negative = solution.v[norms_v > 0] / norms_v[norms_v > 0, None]
-    return _search(solution.dual, positive, negative, X, n_starts, rng, activation, promising_above=solution.beta)
+    return _search(solution.dual, positive, negative, X, n_starts, rng, activation, promising_above=solution.beta,
+                   promise=promise)
 
 
 def _search(nu, positive, negative, X, n_starts, rng, activation, n_perturbed=2, spread=0.3, promising_above=0.0,
-            promise=0.25):
+            promise=0.25, cone_steps=True):
     """Ascent from random starts, the given unit neurons (``positive`` for sign +1, ``negative`` for -1)
     and perturbations of them, both signs.
 
@@ -681,5 +736,5 @@ def _search(nu, positive, negative, X, n_starts, rng, activation, n_perturbed=2,
     if not len(all_signs):
         return np.zeros((0, d)), np.zeros(0), 0
     directions, values = ascend_directions(nu, X, all_starts, all_signs, activation=activation,
-                                           promising_above=promising_above, promise=promise)
+                                           promising_above=promising_above, promise=promise, cone_steps=cone_steps)
     return directions, values, len(all_signs)
