@@ -23,6 +23,8 @@ Backends
 
 from __future__ import annotations
 
+from functools import partial
+
 from .column_generation import solve_column_generation
 from .cvxpy_backend import solve_cvxpy
 from .fista import solve_fista
@@ -33,6 +35,9 @@ SOLVERS = {"cvxpy": solve_cvxpy, "cg": solve_column_generation, "fista": solve_f
 AUTO_CVXPY_RELU = 50_000
 #: ... and for the gated program when ``n * P * d`` is below this
 AUTO_CVXPY_GATED = 250_000
+#: ``"auto"`` lets column generation restart from an interior-point solution when it converges slowly
+#: (weak regularization, more active block dimensions than samples) up to this ``n * P * d``
+AUTO_FALLBACK_SIZE = 2_000_000
 
 
 def auto_solver(program):
@@ -58,6 +63,8 @@ def resolve_solver(solver, program):
     """
     if solver == "auto":
         solver = auto_solver(program)
+        if solver == "cg":
+            return solver, partial(solve_column_generation, fallback_size=AUTO_FALLBACK_SIZE)
     if not isinstance(solver, str) or solver not in SOLVERS:
         raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}, got {solver!r}.")
     return solver, SOLVERS[solver]

@@ -285,7 +285,7 @@ class _ColumnGeneration:
         current = np.array([blocks[key] for key in keys])
         d = self.X.shape[1]
         if self.gated:
-            if len(keys) * d > min(self.max_polish_dimension, self.X.shape[0] // 2):
+            if len(keys) * d > self.max_polish_dimension:
                 return False
             result = solve_on_support(self.X, self.y, self.beta, self.loss, self.masks[:, patterns], signs,
                                       [np.eye(d)] * len(keys), current)
@@ -303,8 +303,7 @@ class _ColumnGeneration:
                 bases = [face_basis(self.X, None, rows) for rows in faces]
                 alive = np.array([basis.shape[1] > 0 and np.any(w) for basis, w in zip(bases, current)])
                 dimension = sum(bases[b].shape[1] for b in np.flatnonzero(alive))
-                # with more free dimensions than samples the restricted problem is flat and Newton crawls
-                if not alive.any() or dimension > min(self.max_polish_dimension, self.X.shape[0] // 2):
+                if not alive.any() or dimension > self.max_polish_dimension:
                     return False
                 result = solve_on_support(self.X, self.y, self.beta, self.loss, self.masks[:, patterns[alive]],
                                           signs[alive], [bases[b] for b in np.flatnonzero(alive)], current[alive])
@@ -391,8 +390,30 @@ def _check_warm_start(program, warm_start):
     raise TypeError(f"warm_start must be a ConvexSolution, a pair of {shape} arrays, or None.")
 
 
+def _start_from(state, u, v, polish=True):
+    """Make the non-zero blocks ``u`` (positive) and ``v`` (negative) the first columns; solve the master."""
+    directions, patterns, signs, magnitudes = [], [], [], []
+    for blocks, sign, column in ((u, 1.0, 0), (v, -1.0, 1)):
+        norms = np.linalg.norm(blocks, axis=1)
+        for i in np.flatnonzero((norms > 0) & state.allowed[:, column]):
+            direction = state.direction(blocks[i], i, sign)
+            if direction is not None and not any(
+                    s == sign and (not state.gated or p == i) and w @ direction > 1.0 - SAME_DIRECTION
+                    for w, p, s in zip(directions, patterns, signs)):
+                directions.append(direction)
+                patterns.append(i)
+                signs.append(sign)
+                magnitudes.append(norms[i])
+    if directions:
+        state.columns.add(state.X, state.masks, np.array(directions), np.array(patterns, dtype=np.intp),
+                          np.array(signs), np.array(magnitudes))
+        state.solve_master()
+        if polish:  # near a previous optimum the support and its faces usually carry over: polish at once
+            state.polish(state.loss.negative_gradient(state.prediction, state.y))
+
+
 def solve_column_generation(program, *, tol=1e-8, max_iter=None, warm_start=None, verbose=False, polish_below=0.05,
-                            max_new_columns=None):
+                            max_new_columns=None, fallback_size=None):
     r"""Solve the ReLU or gated program by column generation with an exact polish (this module's docstring).
 
     Parameters
@@ -412,6 +433,13 @@ def solve_column_generation(program, *, tol=1e-8, max_iter=None, warm_start=None
         Polish the support once :math:`V/\beta-1` is below this.
     max_new_columns : int or None
         Most columns added per round (default: ``max(100, 2 * support)``).
+    fallback_size : int or None
+        When ``n * P * d`` is at most this and the relative gap is still above 1e-3 after 8 rounds (or
+        stalls), take the blocks of the interior-point solution (cvxpy + Clarabel) as columns and
+        finish from there. This happens when the support has more free dimensions than there are
+        samples (weak regularization, all blocks active): the fixed directions then converge slowly and
+        the polish is flat. The answer is still this method's: sparse, exactly feasible, certified.
+        ``solver="auto"`` uses it; None (default) never does.
 
     Returns
     -------
@@ -423,24 +451,7 @@ def solve_column_generation(program, *, tol=1e-8, max_iter=None, warm_start=None
     max_iter = 500 if max_iter is None else int(max_iter)
     state = _ColumnGeneration(program, tol, polish_below)
     if warm_start is not None:
-        directions, patterns, signs, magnitudes = [], [], [], []
-        for blocks, sign, column in ((warm_start[0], 1.0, 0), (warm_start[1], -1.0, 1)):
-            norms = np.linalg.norm(blocks, axis=1)
-            for i in np.flatnonzero((norms > 0) & state.allowed[:, column]):
-                direction = state.direction(blocks[i], i, sign)
-                if direction is not None and not any(
-                        s == sign and (not state.gated or p == i) and u @ direction > 1.0 - SAME_DIRECTION
-                        for u, p, s in zip(directions, patterns, signs)):
-                    directions.append(direction)
-                    patterns.append(i)
-                    signs.append(sign)
-                    magnitudes.append(norms[i])
-        if directions:
-            state.columns.add(state.X, state.masks, np.array(directions), np.array(patterns, dtype=np.intp),
-                              np.array(signs), np.array(magnitudes))
-            state.solve_master()
-            # near a previous optimum the support and its faces usually carry over: polish at once
-            state.polish(state.loss.negative_gradient(state.prediction, state.y))
+        _start_from(state, *warm_start)
     progress = None
     if verbose:
         from tqdm.auto import tqdm
@@ -449,6 +460,7 @@ def solve_column_generation(program, *, tol=1e-8, max_iter=None, warm_start=None
     status = "max_iter"
     polishing = warm_start is not None and len(state.columns) > 0
     stalled = 0
+    failed_polishes = 0
     rounds = 0
     try:
         for rounds in range(1, max_iter + 1):
@@ -469,10 +481,23 @@ def solve_column_generation(program, *, tol=1e-8, max_iter=None, warm_start=None
             added = state.add_violators(values, points, exact, max_new)
             if added:
                 state.solve_master()
-            if violation / state.beta - 1.0 < polish_below or polishing or rounds >= 4:
+            if (violation / state.beta - 1.0 < polish_below or polishing or rounds >= 4) and (
+                    failed_polishes < 2 or rounds % 4 == 0):  # a polish that keeps failing is skipped mostly
                 polishing = True
-                state.polish(state.loss.negative_gradient(state.prediction, state.y))
+                polished = state.polish(state.loss.negative_gradient(state.prediction, state.y))
+                failed_polishes = 0 if polished else failed_polishes + 1
             stalled = stalled + 1 if state.objective >= before else 0
+            far = rounds >= 8 and gap > 1e-3 * max(1.0, abs(state.objective))
+            if fallback_size is not None and np.prod(program.shape) <= fallback_size and (far or stalled >= 3):
+                from .cvxpy_backend import solve_cvxpy
+
+                fallback_size = None  # once
+                reference = solve_cvxpy(program, tol=min(tol, 1e-8))
+                candidate = _ColumnGeneration(program, tol, polish_below)
+                _start_from(candidate, reference.u, reference.v, polish=False)
+                if candidate.objective < state.objective:
+                    state, stalled = candidate, 0
+                continue
             if stalled >= 3:
                 status = "inaccurate"
                 break

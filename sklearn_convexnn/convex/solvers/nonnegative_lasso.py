@@ -64,18 +64,25 @@ def _solve_free(Q, b, free):
 
 
 def _lawson_hanson(Q, b, start, tol, max_iter):
-    r"""Active-set method for :math:`\min_{c\ge0}\tfrac12c^\top Qc-b^\top c` from a feasible ``start``."""
+    r"""Active-set method for :math:`\min_{c\ge0}\tfrac12c^\top Qc-b^\top c` from a feasible ``start``.
+
+    ``max_iter`` bounds the number of linear solves (each inner step is one).
+    """
     c = np.maximum(start, 0.0)
     free = c > 0
     scale = max(1.0, float(np.abs(b).max(initial=0.0)))
-    for iteration in range(max_iter):
+    solves = 0
+    iteration = 0
+    while solves < max_iter:
         gradient = b - Q @ c
         gradient[free] = -np.inf
         j = int(np.argmax(gradient)) if len(b) else 0
         if not len(b) or gradient[j] <= tol * scale:
             return c, iteration, True
+        iteration += 1
         free[j] = True
-        for _ in range(len(b) + 1):
+        while solves < max_iter:
+            solves += 1
             z, ray = _solve_free(Q, b, free)
             if ray is not None:  # slide along the cheaper combination until a coefficient reaches zero
                 shrinking = free & (ray < 0)
@@ -94,7 +101,7 @@ def _lawson_hanson(Q, b, start, tol, max_iter):
             c = c + alpha * (z - c)
             free &= c > 1e-300
             c[~free] = 0.0
-    return c, max_iter, False
+    return c, iteration, False
 
 
 def nonnegative_quadratic(Q, b, *, start=None, tol=1e-14, max_iter=None):
