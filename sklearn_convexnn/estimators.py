@@ -193,13 +193,24 @@ def _check_gap(solution):
 
 
 def _recover(estimator, solution, X, X_aug, y, beta, loss):
-    """The network of a convex solution (a bias split off for ReLU) and its objective on the training data."""
-    network = solution.to_network(drop_below=DROP_BELOW)
-    if isinstance(network, ReLUNetwork):
-        network = ReLUNetwork.from_augmented(network.hidden_weights, network.output_weights, estimator.fit_intercept)
-        network = network.merged()
-        return network, network.objective(X, y, beta, loss)
-    return network, network.objective(X_aug, y, beta, loss)
+    """The network of a convex solution (a bias split off for ReLU) and its objective on the training data.
+
+    Blocks below ``DROP_BELOW`` times the largest are dropped only when that does not raise the objective
+    (on badly scaled data a small block can carry a large part of the fit).
+    """
+    candidates = []
+    for drop_below in (DROP_BELOW, 0.0):
+        network = solution.to_network(drop_below=drop_below)
+        if isinstance(network, ReLUNetwork):
+            network = ReLUNetwork.from_augmented(network.hidden_weights, network.output_weights,
+                                                 estimator.fit_intercept).merged()
+            candidates.append((network, network.objective(X, y, beta, loss)))
+        else:
+            candidates.append((network, network.objective(X_aug, y, beta, loss)))
+    (pruned, pruned_objective), (full, full_objective) = candidates
+    if pruned_objective <= full_objective + 1e-9 * max(1.0, abs(full_objective)):
+        return pruned, pruned_objective
+    return full, full_objective
 
 
 def _fit_network(estimator, X, y, beta, loss, patterns, rng):

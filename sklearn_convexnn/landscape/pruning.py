@@ -180,8 +180,11 @@ class PruningRound:
 
 def _dependency(A):
     """Unit null vector of the normalized columns of A and its singular-value ratio."""
-    norms = np.linalg.norm(A, axis=0)
-    normalized = A / norms
+    peaks = np.abs(A).max(axis=0)  # columns are non-zero; scaling first keeps tiny norms from underflowing
+    normalized = A / peaks
+    column_norms = np.linalg.norm(normalized, axis=0)
+    normalized /= column_norms
+    norms = peaks * column_norms
     _, singular, vt = np.linalg.svd(normalized, full_matrices=True)
     if A.shape[1] > A.shape[0]:
         return vt[-1] / norms, 0.0

@@ -97,7 +97,6 @@ def fit_cases(draw):
     return config, X, y, draw(betas), draw(st.booleans()), draw(st.sampled_from(SOLVER_CHOICES))
 
 
-@pytest.mark.xfail(reason='open (issue 7): hypothesis finds logistic fits with beta=1e-4 whose objective_ exceeds the reference optimum (10.60 vs 2.77) since the native solver landed', strict=False)
 @settings(ROBUST, max_examples=300)
 @given(case=fit_cases())
 def test_fit_gives_a_correct_model_or_names_the_argument(case, tally):
