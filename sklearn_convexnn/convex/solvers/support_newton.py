@@ -57,6 +57,26 @@ class SupportNewtonResult:
     converged: bool
 
 
+def _zero_is_optimal(features, z, y, beta, loss, offsets, candidates, gram=None):
+    r"""Blocks :math:`b` among ``candidates`` for which :math:`z_b=0` is optimal given the others.
+
+    That is :math:`\|F_b^\top\nu_{-b}\|\le\beta` with :math:`\nu_{-b}=-\nabla L(Fz-F_bz_b)`; for the
+    squared loss :math:`F_b^\top\nu_{-b}=F_b^\top\nu+G_{bb}z_b` (one product for all blocks).
+    """
+    prediction = features @ z
+    zero = np.zeros(len(candidates), dtype=bool)
+    if gram is not None:
+        correlation = features.T @ loss.negative_gradient(prediction, y)
+    for b in np.flatnonzero(candidates):
+        part = slice(offsets[b], offsets[b + 1])
+        if gram is not None:
+            g = correlation[part] + gram[part, part] @ z[part]
+        else:
+            g = features[:, part].T @ loss.negative_gradient(prediction - features[:, part] @ z[part], y)
+        zero[b] = np.linalg.norm(g) <= beta
+    return zero
+
+
 def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=50):
     r"""Minimize :math:`L(\sum_bs_bD_bXN_bz_b)+\beta\sum_b\|z_b\|` by Newton's method.
 
@@ -100,21 +120,32 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
     damping = 0.0
     converged = False
     iteration = 0
+    previous_norms = initial_norms
     for iteration in range(1, max_iter + 1):
         norms = block_norms(z)
         # a block shrinking to zero leaves the support when zero is optimal for it given the others
-        # (Newton crawls towards the kink of the norm otherwise); the caller's pricing may bring it back
+        # (Newton crawls towards the kink of the norm otherwise, by a constant factor per step); the
+        # caller's pricing may bring it back
         dead = alive & (norms <= 1e-10 * max(1.0, norms.max(initial=0.0)))
-        prediction = features @ z
-        for b in np.flatnonzero(alive & ~dead & (norms < 1e-3 * initial_norms)):
-            part = slice(offsets[b], offsets[b + 1])
-            nu_without = loss.negative_gradient(prediction - features[:, part] @ z[part], y)
-            dead[b] = np.linalg.norm(features[:, part].T @ nu_without) <= beta
+        shrinking = alive & ~dead & ((norms < 1e-3 * initial_norms) | (norms < 0.9 * previous_norms))
+        previous_norms = norms
+        if shrinking.any():
+            dead |= _zero_is_optimal(features, z, y, beta, loss, offsets, shrinking, gram)
         if dead.any():
-            alive &= ~dead
+            trial_z = z.copy()
             for b in np.flatnonzero(dead):
-                z[offsets[b]:offsets[b + 1]] = 0.0
-            value = objective(z)
+                trial_z[offsets[b]:offsets[b + 1]] = 0.0
+            trial = objective(trial_z)
+            if trial > value and dead.sum() > 1:  # each is optimal given the others, not jointly: drop the smallest
+                smallest = np.flatnonzero(dead)[np.argmin((norms / np.maximum(initial_norms, 1e-300))[dead])]
+                dead[:] = False
+                dead[smallest] = True
+                trial_z = z.copy()
+                trial_z[offsets[smallest]:offsets[smallest + 1]] = 0.0
+                trial = objective(trial_z)
+            if trial <= value + 1e-15 * abs(value):
+                alive &= ~dead
+                z, value = trial_z, trial
         keep = np.concatenate([np.full(dims[b], alive[b]) for b in range(m)]) if m else np.zeros(0, bool)
         if not keep.any():
             break
@@ -154,9 +185,10 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
             trial = objective(z + step)
             local = step_size <= 1e-6 * float(np.linalg.norm(z))  # quadratic regime: rounding hides the decrease
             if trial <= value - 1e-4 * decrement or (local and trial <= value + 1e-15 * abs(value)):
-                damping = damping / 10.0 if damping > 1e-12 else 0.0
+                if attempt == 0:  # relax only after an undamped-enough first try (no factorization twice per step)
+                    damping = damping / 10.0 if damping > 1e-12 else 0.0
                 break
-            damping = max(10.0 * damping, 1e-8)
+            damping = max(10.0 * damping, 1e-6)
         if not np.isfinite(decrement) or decrement <= 0 or step_size <= 1e-12 * max(float(np.linalg.norm(z)), 1e-300):
             converged = True
             break
@@ -187,6 +219,9 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
             break
         z = z + t * step
         value = trial
+        if t == 1.0 and damping == 0.0 and decrement <= 1e-12 * max(abs(value), 1e-300):
+            converged = True  # quadratic regime: the next decrement would be below rounding
+            break
     blocks = np.zeros((m, X.shape[1]))
     for b in range(m):
         if alive[b]:
