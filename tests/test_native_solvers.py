@@ -73,6 +73,33 @@ def test_batched_projection_equals_nnls(n, d):
         assert projections.points[b] @ (G[:, b] - projections.points[b]) == pytest.approx(0.0, abs=1e-9 * scale**2)
 
 
+@pytest.mark.parametrize("seed", [3, 7])
+def test_projection_on_nearly_repeated_rows_is_inside_the_cone(seed):
+    """Rows repeated up to 1e-9: the active-set method ends numerically; the answer is still the projection."""
+    rng = np.random.default_rng(seed)
+    n, d = 3000, {3: 5, 7: 20}[seed]
+    X = rng.standard_normal((n, d))
+    X[:, -1] = 1.0
+    X[: n // 2] += 1e-9 * rng.standard_normal((n // 2, d))
+    X[n // 2:] = X[: n - n // 2] + 1e-7 * rng.standard_normal((n - n // 2, d))
+    masks = X @ rng.standard_normal((d, 20)) >= 0
+    G = X.T @ (masks * rng.standard_normal((n, 1)))
+    projections = project_onto_cones(G, X, masks)
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    for b in range(G.shape[1]):
+        signed = np.where(masks[:, b], 1.0, -1.0)[:, None] * unit
+        scale = np.linalg.norm(G[:, b])
+        if projections.exact[b]:
+            assert np.min(signed @ projections.points[b]) >= -1e-9 * scale
+        lam, _ = nnls(signed.T, -G[:, b], maxiter=50 * n)
+        reference = np.linalg.norm(G[:, b] + signed.T @ lam)
+        # exact values equal the projection's norm; the others are upper bounds on it
+        assert projections.values[b] >= reference - 1e-9 * scale
+        if projections.exact[b]:
+            assert projections.values[b] == pytest.approx(reference, abs=1e-8 * scale)
+    assert projections.exact.mean() > 0.9
+
+
 def test_warm_started_and_stopped_projections():
     rng = np.random.default_rng(1)
     X = rng.standard_normal((80, 5))

@@ -202,6 +202,43 @@ def _lawson_hanson_steps(batch, todo, constraint_values, threshold, stop_below, 
     return np.concatenate(stalled) if stalled else np.zeros(0, dtype=np.intp)
 
 
+def _nnls_projection(g, X_unit, signs, rows, threshold, rows_per_round, max_rounds=50):
+    r""":math:`\Pi_{\mathcal K}(g)` by scipy's NNLS on a growing set of constraint rows (a robust fallback).
+
+    Solves :math:`\min_{\lambda\ge0}\|g+E_W^\top\lambda\|` over the signed unit rows :math:`E_W` of the
+    working set :math:`W` (started at ``rows``), adds the most violated rows of the whole cone, and stops
+    when the point is inside it (then it is the projection: :math:`\lambda\ge0` is complementary on
+    :math:`W` and zero elsewhere). Used where the vectorised active-set method ends numerically (its
+    newest row repeats) at a point outside the cone.
+
+    Returns
+    -------
+    point : ndarray of shape (d,)
+    active : ndarray of int
+        Rows with :math:`\lambda_k>0`.
+    inside : bool
+    """
+    from scipy.optimize import nnls
+
+    working = np.unique(np.asarray(rows, dtype=np.intp)[np.asarray(rows) >= 0])
+    point = g
+    for _ in range(max_rounds):
+        values = signs * (X_unit @ point)
+        violated = np.flatnonzero(values < -threshold)
+        if not len(violated):
+            break
+        worst = violated[np.argsort(values[violated])[:rows_per_round]]
+        working = np.union1d(working, worst)
+        E = signs[working, None] * X_unit[working]
+        lam = nnls(E.T, -g, maxiter=50 * len(working) + 100)[0]
+        point = g + E.T @ lam
+        working = working[lam > 0]
+    else:
+        values = signs * (X_unit @ point)
+    inside = bool(np.all(signs * (X_unit @ point) >= -threshold))
+    return point, working, inside
+
+
 def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_per_round):
     m, d = G.shape
     n = X.shape[0]
@@ -211,6 +248,7 @@ def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_
     values = np.zeros(m)
     exact = np.zeros(m, dtype=bool)
     steps = np.zeros(m, dtype=np.intp)
+    stalled_at = np.zeros(m, dtype=bool)
     # warm start: keep the largest positive subset of the given active rows
     todo = np.flatnonzero(batch.valid.any(axis=1))
     while len(todo):
@@ -243,7 +281,16 @@ def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_
                     | (act >= 0).all(axis=1))
         done = todo[finished]
         points[done], values[done] = U[finished], norms[finished]
-        exact[done] = feasible[finished] | repeated[finished]
+        exact[done] = feasible[finished]
+        ended = (repeated | stalled_at[todo]) & ~feasible & (norms > stop_below[todo])
+        for j in np.flatnonzero(finished & ended):  # the method ended numerically outside the cone
+            vector = todo[j]
+            signs = np.where(masks[:, vector], 1.0, -1.0)
+            point, rows, inside = _nnls_projection(G[vector], X_unit, signs, batch.act[vector], threshold[vector],
+                                                   rows_per_round)
+            points[vector], values[vector], exact[vector] = point, np.linalg.norm(point), inside
+            batch.act[vector] = -1
+            batch.act[vector, : min(len(rows), batch.slots)] = rows[: batch.slots]
         todo, C, worst = todo[~finished], C[:, ~finished], worst[~finished]
         if not len(todo):
             break
@@ -277,10 +324,9 @@ def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_
                 rows = np.argmin(C, axis=0)
                 return rows, C[rows, np.arange(len(index))]
         stalled = _lawson_hanson_steps(batch, todo, constraint_values, threshold, stop_below, max_iter, steps)
-        if len(stalled):
-            U = batch.points(stalled)
-            points[stalled], values[stalled], exact[stalled] = U, np.linalg.norm(U, axis=1), True
-            todo = todo[~np.isin(todo, stalled)]
+        if len(stalled):  # the next full check decides: inside the cone, or the NNLS fallback
+            steps[stalled] = max_iter
+            stalled_at[stalled] = True
     return points, values, batch.act, exact, int(steps.max(initial=0))
 
 

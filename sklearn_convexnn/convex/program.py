@@ -293,11 +293,13 @@ class ConvexProgram:
         """Largest cone-constraint violation of a :class:`ConvexSolution` (0 for gated)."""
         return self.cone_violation(solution.u, solution.v)
 
-    def solution(self, u, v=None, *, status="optimal", n_iter=0, solver="given"):
+    def solution(self, u, v=None, *, status="optimal", n_iter=0, solver="given", active=None):
         """Build a :class:`ConvexSolution` for blocks, with the dual, bound and gap computed here.
 
         The dual is :math:`\\nu=-\\nabla L(\\hat y)`; the bound is that of THEORY §F step 3, so the
-        gap does not depend on what the solver reports.
+        gap does not depend on what the solver reports. ``active`` (int, (P, 2, k)) optionally
+        warm-starts the cone projections of the dual constraint (a solver's last pricing); it changes
+        the speed, not the result.
         """
         u = np.asarray(u, dtype=float)
         v = np.zeros_like(u) if v is None else np.asarray(v, dtype=float)
@@ -310,7 +312,9 @@ class ConvexProgram:
         prediction = self.prediction(u, v)
         objective = self.objective_of(u, v)
         nu = loss.negative_gradient(prediction, self.y)
-        violation = max_dual_violation(nu, self.X, self.masks, self.activation, blocks=self.blocks)[0]
+        if active is not None and np.shape(active)[:2] != (self.n_patterns, 2):
+            active = None
+        violation = max_dual_violation(nu, self.X, self.masks, self.activation, blocks=self.blocks, active=active)[0]
         lower = dual_lower_bound(nu, self.y, self.beta, violation, self.loss)
         return ConvexSolution(
             u=u, v=v, objective=objective, prediction=prediction, dual=nu,
@@ -401,7 +405,7 @@ class ConvexProgram:
             raise SolverError(f"solver {name!r} failed with {type(error).__name__}: {error}") from error
         _check_result(result, name, (self.n_patterns, self.X.shape[1]))
         solution = self.solution(scale * result.u, scale * result.v, status=result.status, n_iter=result.n_iter,
-                                 solver=name)
+                                 solver=name, active=target._cache.pop("dual_active", None))
         if result.status != "optimal":
             warnings.warn(
                 f"solver {name!r} stopped with status {result.status!r} after {result.n_iter} iterations; "
