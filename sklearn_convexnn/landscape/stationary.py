@@ -31,7 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ..arrangements import Arrangement
 from ..convex.dual import dual_constraint, project_onto_cone
 from ..convex.program import ConvexProgram
-from ..convex.solvers.support_newton import solve_on_support
+from ..convex.solvers.support_newton import first_wall, solve_on_support
 from ..losses import get_loss
 from ..network import ReLUNetwork
 from .certificate import (
@@ -266,18 +266,11 @@ def newton_on_faces(X, y, beta, loss, masks, blocks, faces, max_rounds=100):
                                   [bases[b] for b in np.flatnonzero(alive)], current[alive] / unit)
         step = -current
         step[alive] += unit * result.blocks
-        slack, rate = row_signs * (X @ current.T), row_signs * (X @ step.T)
-        for b, face in enumerate(faces):
-            rate[face, b] = 0.0  # the rows of a face stay tight along the step
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratios = np.where(rate < 0, np.maximum(slack, 0.0) / -rate, np.inf)
-        blocking = np.argmin(ratios, axis=0)
-        limits = ratios[blocking, np.arange(len(keys))]
-        t = float(min(1.0, limits.min()))
+        t, blocking, hit = first_wall(row_signs * (X @ current.T), row_signs * (X @ step.T), faces)
         current = current + t * step
         if t >= 1.0:
             break
-        for b in np.flatnonzero(limits <= t * (1.0 + 1e-12) + 1e-15):
+        for b in hit:
             faces[b][blocking[b]] = True
     kept = [b for b in range(len(keys)) if np.any(current[b])]
     return {keys[b]: current[b] for b in kept}, {keys[b]: faces[b] for b in kept}

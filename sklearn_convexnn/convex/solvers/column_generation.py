@@ -38,7 +38,7 @@ from ...losses import get_loss
 from ..dual import dual_lower_bound, pattern_correlations, project_onto_cones
 from ..program import SolverResult
 from .nonnegative_lasso import solve_nonnegative_lasso
-from .support_newton import face_basis, solve_on_support
+from .support_newton import face_basis, first_wall, solve_on_support
 
 __all__ = ["solve_column_generation"]
 
@@ -310,18 +310,11 @@ class _ColumnGeneration:
                 target = np.zeros_like(current)
                 target[alive] = result.blocks
                 step = target - current
-                slack, rate = slacks(current), slacks(step)
-                for b, rows in enumerate(faces):
-                    rate[rows, b] = 0.0  # rows of the face stay tight along the step
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    ratios = np.where(rate < 0, np.maximum(slack, 0.0) / -rate, np.inf)
-                blocking = np.argmin(ratios, axis=0)
-                limits = ratios[blocking, np.arange(len(keys))]
-                t = float(min(1.0, limits.min()))
+                t, blocking, hit = first_wall(slacks(current), slacks(step), faces)
                 current = current + t * step
                 if t >= 1.0:
                     break
-                for b in np.flatnonzero(limits <= t * (1 + 1e-12) + 1e-15):
+                for b in hit:
                     faces[b] = np.append(faces[b], blocking[b])
         keys_used = keys
         directions, magnitudes, kept_patterns, kept_signs = [], [], [], []

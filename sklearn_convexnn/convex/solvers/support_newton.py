@@ -23,7 +23,7 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve, null_space
 from ...losses import get_loss
 from .nonnegative_lasso import loss_curvature
 
-__all__ = ["SupportNewtonResult", "face_basis", "solve_on_support"]
+__all__ = ["SupportNewtonResult", "face_basis", "first_wall", "solve_on_support"]
 
 
 def face_basis(X, mask, rows):
@@ -36,6 +36,33 @@ def face_basis(X, mask, rows):
     if not len(rows):
         return np.eye(X.shape[1])
     return null_space(X[rows], rcond=1e-10)
+
+
+def first_wall(slack, rate, faces):
+    r"""How far blocks may move along a step before the first cone constraint off their faces binds.
+
+    With ``slack[k, b]`` :math:`=s_kx_k^\top w_b` at the current blocks and ``rate[k, b]`` its change per
+    unit step, rows on a block's face (``faces[b]``, indices or a mask) stay tight along the step, and
+    the largest admissible step is :math:`t=\min(1,\min_b\min_{k:\,\text{rate}<0}\text{slack}_{kb}/
+    (-\text{rate}_{kb}))`.
+
+    Returns
+    -------
+    t : float
+    blocking : ndarray of int
+        The first row each block meets.
+    hit : ndarray of int
+        The blocks stopped at ``t`` (their ``blocking`` row joins their face).
+    """
+    rate = rate.copy()
+    for b, face in enumerate(faces):
+        rate[face, b] = 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(rate < 0, np.maximum(slack, 0.0) / -rate, np.inf)
+    blocking = np.argmin(ratios, axis=0)
+    limits = ratios[blocking, np.arange(ratios.shape[1])]
+    t = float(min(1.0, limits.min()))
+    return t, blocking, np.flatnonzero(limits <= t * (1.0 + 1e-12) + 1e-15)
 
 
 @dataclass(frozen=True)
