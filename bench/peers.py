@@ -379,11 +379,12 @@ def adaptive_supported():
     return True
 
 
-def fit_adaptive(problem, *, solver="auto"):
+def fit_adaptive(problem, *, solver="auto", max_rounds=None):
     """Fit ``ConvexReLURegressor(patterns="adaptive")`` from the problem's sampled gates.
 
     Same ``beta``, ``n_patterns = P`` and ``random_state`` as the problem, so it starts from the
-    same sampled patterns; its network is judged by :func:`network_objective`.
+    same sampled patterns; its network is judged by :func:`network_objective`. ``max_rounds``:
+    the estimator's argument (None: its default).
 
     Returns
     -------
@@ -392,8 +393,9 @@ def fit_adaptive(problem, *, solver="auto"):
     """
     from sklearn_convexnn import ConvexReLURegressor
 
+    rounds = {} if max_rounds is None else {"max_rounds": int(max_rounds)}
     estimator = ConvexReLURegressor(beta=problem.beta, patterns="adaptive", n_patterns=problem.n_gates,
-                                    solver=solver, random_state=problem.pattern_seed)
+                                    solver=solver, random_state=problem.pattern_seed, **rounds)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
@@ -404,7 +406,7 @@ def fit_adaptive(problem, *, solver="auto"):
     if certificate is not None:
         notes.insert(0, f"certificate_: V/beta = {certificate.relative_violation:.6g} over "
                         f"{certificate.n_directions_tried} directions tried in {certificate.n_rounds} rounds")
-    notes.append(f"{estimator.arrangement_.n_patterns} patterns")
+    notes.append(f"{estimator.arrangement_.n_patterns} patterns; max_rounds={estimator.max_rounds}")
     return RunResult(
         time=elapsed, objective=network_objective(estimator.network_, problem), network=estimator.network_,
         relative_gap=float(estimator.duality_gap_) / max(1.0, abs(float(estimator.objective_))),

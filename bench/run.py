@@ -190,7 +190,8 @@ def run_problem(problem, args):
     # the estimator with dual-driven patterns
     adaptive = MethodRow("ConvexReLURegressor(patterns='adaptive')", "network", ours="adaptive")
     if args.adaptive:
-        _attempt(adaptive, lambda: peers.fit_adaptive(problem), args.repeats, args.slow)
+        _attempt(adaptive, lambda: peers.fit_adaptive(problem, max_rounds=args.adaptive_rounds), args.repeats,
+                 args.slow)
     else:
         adaptive.note = "skipped: the estimator does not accept patterns='adaptive' yet"
     rows.append(adaptive)
@@ -442,6 +443,8 @@ def parse_args(argv=None):
     parser.add_argument("--adam-max-iter", type=int, default=500, help="Adam epochs cap")
     parser.add_argument("--mlp-budget", type=float, default=10.0,
                         help="lower the MLP caps so that one run takes about this long (s)")
+    parser.add_argument("--adaptive-rounds", type=int, default=None,
+                        help="max_rounds of the adaptive estimator (default: the estimator's)")
     parser.add_argument("--only", default=None, help="run only the problems whose name contains this")
     parser.add_argument("--exclude", action="append", default=[],
                         help="skip the methods whose label contains this (repeatable), e.g. 'ours: fista'")
