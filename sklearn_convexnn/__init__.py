@@ -5,7 +5,7 @@ the loss-landscape tools (certificates, the optimal set, stationarity, pruning, 
 """
 
 from .arrangements import Arrangement, enumerate_patterns, sample_patterns
-from .convex import ConvexProgram, ConvexSolution
+from .convex import ConvexProgram, ConvexSolution, convex_relu_path
 from .estimators import ConvexReLUClassifier, ConvexReLURegressor
 from .landscape import (
     critical_widths,
@@ -27,6 +27,7 @@ __all__ = [
     "ConvexReLURegressor",
     "ConvexSolution",
     "ReLUNetwork",
+    "convex_relu_path",
     "critical_widths",
     "dual_certificate",
     "enumerate_patterns",
