@@ -171,6 +171,31 @@ def test_newton_on_a_known_support_matches_cvxpy(data_random):
     assert result.objective == pytest.approx(reference.objective, rel=1e-7)
 
 
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_newton_drops_the_blocks_that_vanish_at_the_optimum(data_random, loss):
+    """Started near the optimum on every block, Newton leaves the support of the optimum exactly, matching cvxpy.
+
+    (From far away a block may leave early and not come back: the restricted solve is on a support;
+    column generation's pricing brings such blocks back.)"""
+    X, y, beta, arrangement = data_random
+    if loss == "logistic":
+        y, beta = labels(y), 0.5
+    program = ConvexProgram(X, y, beta, arrangement, activation="gated", loss=loss)
+    reference = program.solve("cvxpy")
+    norms = np.linalg.norm(reference.u, axis=1)
+    vanishing = norms <= 1e-6 * norms.max()
+    assert vanishing.any() and not vanishing.all()
+    start = reference.u + 0.05 * norms.max() * np.random.default_rng(5).standard_normal(reference.u.shape)
+    P = arrangement.n_patterns
+    result = solve_on_support(X, y, beta, loss, arrangement.masks, np.ones(P), [np.eye(X.shape[1])] * P, start,
+                              max_iter=100)
+    assert result.converged
+    assert result.objective == pytest.approx(reference.objective, rel=1e-6)
+    assert not np.any(result.blocks[vanishing])  # exactly zero, not crawling towards the kink
+    kept = np.linalg.norm(result.blocks, axis=1) > 0
+    assert np.array_equal(kept, ~vanishing)
+
+
 # --------------------------------------------------------------------------- agreement with cvxpy
 @pytest.mark.parametrize("restricted", [False, True])
 @pytest.mark.parametrize("activation", ["relu", "gated"])

@@ -38,6 +38,12 @@ def face_basis(X, mask, rows):
     return null_space(X[rows], rcond=1e-10)
 
 
+#: a restricted solve brings back blocks that left its support at most this many times
+MAX_REVIVALS = 5
+#: an upper bound on the loss's curvature L''(f) per sample (squared: 1; logistic: 1/4)
+CURVATURE_BOUND = {"squared": 1.0, "logistic": 0.25}
+
+
 def first_wall(slack, rate, faces):
     r"""How far blocks may move along a step before the first cone constraint off their faces binds.
 
@@ -148,6 +154,46 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
     converged = False
     iteration = 0
     previous_norms = initial_norms
+    revivals = 0
+
+    def revive():
+        r"""Bring back the blocks that left the support but for which zero is no longer optimal.
+
+        A block left when zero was optimal for it given the others at that time; at the end that may
+        have changed (:math:`\|F_b^\top\nu\|>\beta`). It restarts along :math:`F_b^\top\nu` with the
+        step :math:`(\|F_b^\top\nu\|-\beta)/L_b` (:math:`L_b` the loss's smoothness along it), which
+        lowers the objective. At most ``MAX_REVIVALS`` times.
+        """
+        nonlocal z, value, revivals
+        if revivals >= MAX_REVIVALS or alive.all():
+            return False
+        nu = loss.negative_gradient(features @ z, y)
+        trial_z, sizes = z.copy(), {}
+        for b in np.flatnonzero(~alive):
+            part = slice(offsets[b], offsets[b + 1])
+            g = features[:, part].T @ nu
+            size = float(np.linalg.norm(g))
+            column = features[:, part] @ (g / size) if size > 0 else None
+            smoothness = float(column @ column) * CURVATURE_BOUND[loss.name] if column is not None else 0.0
+            if size > beta * (1.0 + 1e-9) and smoothness > 0:
+                trial_z[part] = (size - beta) / smoothness * g / size
+                sizes[b] = size
+        if not sizes:
+            return False
+        trial = objective(trial_z)
+        if trial >= value:  # jointly not a descent: the strongest alone is (descent lemma)
+            strongest = max(sizes, key=sizes.get)
+            part = slice(offsets[strongest], offsets[strongest + 1])
+            single = z.copy()
+            single[part] = trial_z[part]
+            trial_z, trial, sizes = single, objective(single), {strongest: sizes[strongest]}
+        if trial >= value:
+            return False
+        revivals += 1
+        alive[list(sizes)] = True
+        z, value = trial_z, trial
+        return True
+
     for iteration in range(1, max_iter + 1):
         norms = block_norms(z)
         # a block shrinking to zero leaves the support when zero is optimal for it given the others
@@ -217,6 +263,8 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
                 break
             damping = max(10.0 * damping, 1e-6)
         if not np.isfinite(decrement) or decrement <= 0 or step_size <= 1e-12 * max(float(np.linalg.norm(z)), 1e-300):
+            if revive():
+                continue
             converged = True
             break
         t = 1.0
@@ -247,6 +295,8 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
         z = z + t * step
         value = trial
         if t == 1.0 and damping == 0.0 and decrement <= 1e-12 * max(abs(value), 1e-300):
+            if revive():
+                continue
             converged = True  # quadratic regime: the next decrement would be below rounding
             break
     blocks = np.zeros((m, X.shape[1]))
