@@ -266,7 +266,7 @@ def newton_on_faces(X, y, beta, loss, masks, blocks, faces, max_rounds=100):
                                   [bases[b] for b in np.flatnonzero(alive)], current[alive] / unit)
         step = -current
         step[alive] += unit * result.blocks
-        t, blocking, hit = first_wall(row_signs * (X @ current.T), row_signs * (X @ step.T), faces)
+        t, blocking, hit, _ = first_wall(row_signs * (X @ current.T), row_signs * (X @ step.T), faces)
         current = current + t * step
         if t >= 1.0:
             break

@@ -268,6 +268,11 @@ class _ColumnGeneration:
         return len(new_patterns)
 
     # --------------------------------------------------------------- polish
+    def restricted_objective(self, W, patterns, signs):
+        r""":math:`L(\sum_bs_bD_{i_b}Xw_b)+\beta\sum_b\|w_b\|` for blocks ``W`` (m, d) of ``patterns``."""
+        prediction = ((self.X @ W.T) * (self.masks[:, patterns] * signs)).sum(axis=1)
+        return self.loss.value(prediction, self.y) + self.beta * float(np.linalg.norm(W, axis=1).sum())
+
     def polish(self, nu):
         """Re-optimise the support with free directions (primal active set on the cone faces); keep it if better.
 
@@ -310,10 +315,16 @@ class _ColumnGeneration:
                 target = np.zeros_like(current)
                 target[alive] = result.blocks
                 step = target - current
-                t, blocking, hit = first_wall(slacks(current), slacks(step), faces)
-                current = current + t * step
+                t, blocking, hit, limits = first_wall(slacks(current), slacks(step), faces)
                 if t >= 1.0:
+                    current = target
                     break
+                # every block up to its own first wall, when that is no worse than all up to the first one
+                # (more rows join the faces per Newton solve)
+                own = current + np.minimum(limits, 1.0)[:, None] * step
+                current = current + t * step
+                if self.restricted_objective(own, patterns, signs) <= self.restricted_objective(current, patterns, signs):
+                    current, hit = own, np.flatnonzero(limits < 1.0)
                 for b in hit:
                     faces[b] = np.append(faces[b], blocking[b])
         keys_used = keys

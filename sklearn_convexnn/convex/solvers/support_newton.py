@@ -59,6 +59,8 @@ def first_wall(slack, rate, faces):
         The first row each block meets.
     hit : ndarray of int
         The blocks stopped at ``t`` (their ``blocking`` row joins their face).
+    limits : ndarray
+        Each block's own largest admissible step (``inf`` when no row binds).
     """
     rate = rate.copy()
     for b, face in enumerate(faces):
@@ -68,7 +70,7 @@ def first_wall(slack, rate, faces):
     blocking = np.argmin(ratios, axis=0)
     limits = ratios[blocking, np.arange(ratios.shape[1])]
     t = float(min(1.0, limits.min()))
-    return t, blocking, np.flatnonzero(limits <= t * (1.0 + 1e-12) + 1e-15)
+    return t, blocking, np.flatnonzero(limits <= t * (1.0 + 1e-12) + 1e-15), limits
 
 
 @dataclass(frozen=True)
