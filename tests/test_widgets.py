@@ -65,7 +65,10 @@ def test_beta_view_is_zero_above_beta_max(data):
     assert view.result.n_neurons >= 1
 
 
-def test_beta_view_reuses_the_compiled_program(data, monkeypatch):
+@pytest.mark.parametrize("solver,entries", [("auto", 0), ("cvxpy", 1)])
+def test_beta_view_reuses_the_compiled_program(data, monkeypatch, solver, entries):
+    """Every slider move solves a view of one program: the cache is shared. "auto" is column generation on the
+    exhaustive arrangement (nothing compiled, and no state of one solve left for the next); cvxpy compiles once."""
     compiled = []
     original = ConvexProgram.with_beta
 
@@ -74,29 +77,11 @@ def test_beta_view_reuses_the_compiled_program(data, monkeypatch):
         return original(self, beta)
 
     monkeypatch.setattr(ConvexProgram, "with_beta", spy)
-    view = widgets.beta_slider_view(data.X, data.y, beta=0.1)
+    view = widgets.beta_slider_view(data.X, data.y, beta=0.1, solver=solver)
     view.slider.value = 0.2
     view.slider.value = 0.3
     assert len(compiled) == 3 and all(cache is compiled[0] for cache in compiled)
-    # "auto" is column generation on the exhaustive arrangement: nothing compiled, and no state of one
-    # solve (its last active cone rows) left in the shared cache for the next
-    assert len(compiled[0]) == 0
-
-
-def test_beta_view_with_cvxpy_compiles_once(data, monkeypatch):
-    compiled = []
-    original = ConvexProgram.with_beta
-
-    def spy(self, beta):
-        compiled.append(self._cache)
-        return original(self, beta)
-
-    monkeypatch.setattr(ConvexProgram, "with_beta", spy)
-    view = widgets.beta_slider_view(data.X, data.y, beta=0.1, solver="cvxpy")
-    view.slider.value = 0.2
-    view.slider.value = 0.3
-    assert len(compiled) == 3 and all(cache is compiled[0] for cache in compiled)
-    assert len(compiled[0]) == 1   # one compiled cvxpy problem, shared by all solves
+    assert len(compiled[0]) == entries
 
 
 def test_beta_view_validates_its_input(data):
