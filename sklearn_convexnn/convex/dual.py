@@ -233,8 +233,6 @@ def _nnls_projection(g, X_unit, signs, rows, threshold, rows_per_round, max_roun
         lam = nnls(E.T, -g, maxiter=50 * len(working) + 100)[0]
         point = g + E.T @ lam
         working = working[lam > 0]
-    else:
-        values = signs * (X_unit @ point)
     inside = bool(np.all(signs * (X_unit @ point) >= -threshold))
     return point, working, inside
 

@@ -269,9 +269,11 @@ class _ColumnGeneration:
 
     # --------------------------------------------------------------- polish
     def restricted_objective(self, W, patterns, signs):
-        r""":math:`L(\sum_bs_bD_{i_b}Xw_b)+\beta\sum_b\|w_b\|` for blocks ``W`` (m, d) of ``patterns``."""
-        prediction = ((self.X @ W.T) * (self.masks[:, patterns] * signs)).sum(axis=1)
-        return self.loss.value(prediction, self.y) + self.beta * float(np.linalg.norm(W, axis=1).sum())
+        """The program's objective for blocks ``W`` (m, d) at the distinct keys ``(patterns, signs)``."""
+        u, v = np.zeros((2, self.program.n_patterns, self.X.shape[1]))
+        u[patterns[signs > 0]] = W[signs > 0]
+        v[patterns[signs < 0]] = W[signs < 0]
+        return self.program.objective_of(u, v)
 
     def polish(self, nu):
         """Re-optimise the support with free directions (primal active set on the cone faces); keep it if better.
