@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from sklearn_convexnn import ConvexProgram, sample_patterns
-from sklearn_convexnn.convex.adaptive import AdaptiveResult, adaptive_patterns, ascend_directions
+from sklearn_convexnn.convex.adaptive import (
+    SEED_COST, AdaptiveResult, adaptive_patterns, ascend_directions, seed_width_for,
+)
 from sklearn_convexnn.nonconvex import fit_mlp
 
 
@@ -58,6 +60,16 @@ def test_a_seed_network_is_never_beaten_by_its_own_patterns(teacher):
     assert result.solution.objective <= seed.objective
 
 
+@pytest.mark.parametrize("n, d", [(200, 6), (442, 11), (1000, 11), (5000, 21), (20000, 51)])
+def test_the_mlp_seed_is_n_plus_one_wide_when_a_pass_is_affordable(n, d):
+    width = seed_width_for(n, d)
+    if n * d * (n + 1) <= SEED_COST:
+        assert width == n + 1  # wide enough for a non-increasing path to a global optimum (THEORY G1)
+    else:
+        assert width <= n + 1
+        assert width == 8 * d + 16 or n * d * width <= SEED_COST < n * d * (width + 1)
+
+
 @pytest.mark.slow
 def test_reaches_the_best_of_several_lbfgs_runs(teacher):
     X, y, beta = teacher
@@ -86,3 +98,27 @@ def test_bad_arguments(teacher):
         adaptive_patterns(X, y, beta, seed_network="sgd")
     with pytest.raises(TypeError, match="seed_network"):
         adaptive_patterns(X, y, beta, seed_network=3)
+
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_the_descent_gradient_matches_finite_differences_and_the_descent_never_rises(teacher, loss):
+    from sklearn_convexnn import ReLUNetwork
+    from sklearn_convexnn.convex.adaptive import objective_and_gradient, polish_network
+
+    X, y, beta = teacher
+    y = np.sign(y) if loss == "logistic" else y
+    rng = np.random.default_rng(0)
+    width = 7
+    theta = rng.standard_normal(width * (X.shape[1] + 1))
+    value, gradient = objective_and_gradient(theta, X, y, beta, width, loss)
+    network = ReLUNetwork(theta[: width * X.shape[1]].reshape(width, -1), theta[width * X.shape[1]:])
+    assert value == pytest.approx(network.objective(X, y, beta, loss), rel=1e-12)
+    step = 1e-6
+    differences = np.array([(objective_and_gradient(theta + step * e, X, y, beta, width, loss)[0]
+                             - objective_and_gradient(theta - step * e, X, y, beta, width, loss)[0]) / (2 * step)
+                            for e in np.eye(len(theta))])
+    np.testing.assert_allclose(gradient, differences, rtol=1e-5, atol=1e-5 * np.abs(gradient).max())
+    polished, polished_value = polish_network(network, X, y, beta, loss=loss, max_iter=50)
+    assert polished_value == pytest.approx(polished.objective(X, y, beta, loss), rel=1e-12)
+    assert polished_value < value
