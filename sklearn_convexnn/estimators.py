@@ -407,8 +407,9 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
     patterns : {"auto", "exact", "sample", "adaptive"} or Arrangement, default="auto"
         ``"exact"`` enumerates every activation pattern (global optimum, certified);
         ``"sample"`` draws ``n_patterns`` Gaussian gates; ``"adaptive"`` starts from those and
-        grows them where the dual constraint is violated, with a quick L-BFGS fit as a seed
-        (:func:`~sklearn_convexnn.convex.adaptive.adaptive_patterns`): never worse than that
+        grows them where the dual constraint is violated, with an L-BFGS fit as a seed
+        (:func:`~sklearn_convexnn.convex.adaptive.adaptive_patterns`; width :math:`n+1` on small
+        data, see :func:`~sklearn_convexnn.convex.adaptive.seed_width_for`): never worse than that
         seed; ``"auto"`` is exact when at most 1000 patterns can
         exist (``AUTO_EXACT_LIMIT``), adaptive otherwise.
     n_patterns : int, default=100
