@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from sklearn_convexnn import ConvexProgram, sample_patterns
+from sklearn_convexnn import ConvexProgram, ReLUNetwork, sample_patterns
 from sklearn_convexnn.convex.adaptive import (
-    SEED_COST, AdaptiveResult, adaptive_patterns, ascend_directions, seed_width_for,
+    SEED_COST, AdaptiveResult, adaptive_patterns, ascend_directions, objective_and_gradient, polish_network,
+    seed_width_for,
 )
 from sklearn_convexnn.nonconvex import fit_mlp
 
@@ -100,12 +101,8 @@ def test_bad_arguments(teacher):
         adaptive_patterns(X, y, beta, seed_network=3)
 
 
-
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
 def test_the_descent_gradient_matches_finite_differences_and_the_descent_never_rises(teacher, loss):
-    from sklearn_convexnn import ReLUNetwork
-    from sklearn_convexnn.convex.adaptive import objective_and_gradient, polish_network
-
     X, y, beta = teacher
     y = np.sign(y) if loss == "logistic" else y
     rng = np.random.default_rng(0)

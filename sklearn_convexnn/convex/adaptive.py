@@ -362,8 +362,8 @@ def seed_width_for(n_samples, n_features):
     keep only the neurons the objective needs. One pass of L-BFGS costs :math:`n\,d\,m`
     multiply-adds, so for large :math:`n` the width is
     :math:`\max(256,\ 8d+16,\ \text{SEED\_COST}/(nd))` (at (5000, 21): 226.28 from width 256 against
-    226.69 from width 184, where the best of 10 L-BFGS runs at our width and twice it reach 226.57 and
-    226.46).
+    226.69 from width 184, where the best of 10 L-BFGS runs at our width and twice it reach 226.44 and
+    226.47).
     """
     affordable = int(SEED_COST // max(1, n_samples * n_features))
     return int(min(n_samples + 1, max(SEED_MIN_WIDTH, 8 * n_features + 16, affordable)))
