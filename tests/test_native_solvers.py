@@ -116,6 +116,24 @@ def test_warm_started_and_stopped_projections():
     assert np.all(stopped.values[~stopped.exact] <= threshold)
 
 
+def test_dual_constraint_above_a_threshold_is_exact_there_and_bounded_elsewhere():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((120, 6))
+    masks = X @ rng.standard_normal((6, 60)) >= 0
+    nu = rng.standard_normal(120)
+    full = dual_constraint(nu, X, masks)
+    threshold = float(np.quantile(full.values, 0.8))
+    screened = dual_constraint(nu, X, masks, above=threshold)
+    violators = full.values > threshold
+    assert violators.any() and (~violators).any()
+    assert np.array_equal(screened.values > threshold, violators)  # the same violators
+    np.testing.assert_allclose(screened.values[violators], full.values[violators], rtol=1e-10)
+    np.testing.assert_allclose(screened.directions[violators], full.directions[violators], atol=1e-8)
+    # elsewhere an upper bound on the exact value, at most the threshold
+    assert np.all(screened.values[~violators] >= full.values[~violators] - 1e-12)
+    assert np.all(screened.values[~violators] <= threshold)
+
+
 @pytest.mark.parametrize("activation", ["relu", "gated"])
 def test_max_dual_violation_is_the_largest_constraint_value(data_2d, activation):
     data, X, arrangement = data_2d

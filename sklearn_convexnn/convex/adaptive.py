@@ -683,7 +683,7 @@ def _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter):
             raise RuntimeError("adaptive patterns: a neuron of the descent lies outside its cone beyond rounding.")
         directions, values = search.at_solution(point)
         # and the cone maximizers of every pattern met (the pricing of the program over them)
-        constraint = dual_constraint(point.dual, X, arrangement.masks)
+        constraint = dual_constraint(point.dual, X, arrangement.masks, above=search.threshold)
         directions = np.vstack([directions, constraint.directions.reshape(-1, X.shape[1])])
         values = np.concatenate([values, constraint.values.ravel()])
         search.tried += constraint.values.size

@@ -443,7 +443,7 @@ def _unit(points, values):
     return np.where(values[:, None] > 0, points / safe[:, None], 0.0)
 
 
-def dual_constraint(nu, X, masks, activation="relu"):
+def dual_constraint(nu, X, masks, activation="relu", above=None):
     r"""Evaluate :math:`\|\Pi_{\mathcal K_i}(\pm X^\top D_i\nu)\|` for every pattern (THEORY §D).
 
     Parameters
@@ -453,6 +453,12 @@ def dual_constraint(nu, X, masks, activation="relu"):
     masks : bool ndarray of shape (n, P)
     activation : {"relu", "gated"}
         ``"gated"`` drops the cones: the value is :math:`\|g_i\|` for both signs.
+    above : float, optional
+        Only the values above this are needed exactly (the violators of a threshold): a value at most
+        ``above`` may be returned as an upper bound, with a zero direction. Patterns with
+        :math:`\|g_i\|\le` ``above`` are not projected (:math:`\|\Pi_{\mathcal K}(g)\|\le\|g\|`) and a
+        projection stops once its bound is at most ``above``. ``max_value`` is then exact when above
+        ``above`` and an upper bound otherwise. Default: every value exact.
 
     Returns
     -------
@@ -468,9 +474,17 @@ def dual_constraint(nu, X, masks, activation="relu"):
         if activation == "gated":
             points = sign * G.T
             norms = np.linalg.norm(points, axis=1)
-        else:
+        elif above is None:
             projections = project_onto_cones(sign * G, X, masks)
             points, norms = projections.points, projections.values
+        else:
+            norms = np.linalg.norm(G, axis=0)
+            points = np.zeros((P, d))
+            candidates = np.flatnonzero(norms > above)
+            if len(candidates):
+                projections = project_onto_cones(sign * G[:, candidates], X, masks[:, candidates], stop_below=above)
+                norms[candidates] = projections.values
+                points[candidates] = np.where(projections.exact[:, None], projections.points, 0.0)
         values[:, k] = norms
         directions[:, k] = _unit(points, norms)
     return DualConstraint(values, directions)
