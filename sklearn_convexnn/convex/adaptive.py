@@ -43,6 +43,7 @@ from ..losses import get_loss
 from ..network import ReLUNetwork, check_beta, regularized_objective
 from .dual import dual_constraint, pattern_correlations, project_onto_cones
 from .program import ConvexProgram, ConvexSolution
+from .solvers.column_generation import interior_direction
 
 __all__ = ["AdaptiveResult", "adaptive_patterns", "ascend_directions", "objective_and_gradient", "polish_network",
            "seed_width_for"]
@@ -247,15 +248,12 @@ def _strictly_inside(program, u, v):
     computed in another order, may then come out at :math:`-10^{-18}`. The block keeps its norm and moves
     by about ``INTERIOR_MARGIN`` relative (its fit by as little), as column generation's directions do.
     """
-    from .solvers.column_generation import _interior_direction
-
     X, masks, gates = program.X, program.masks, program.arrangement.gates
     signs = np.where(masks, 1.0, -1.0)
     for blocks in (u, v):
         outside = np.flatnonzero((signs * (X @ blocks.T) < 0).any(axis=0))
         for i in outside:
-            gate = gates[:, i] if gates.shape[0] == X.shape[1] else None
-            direction = _interior_direction(blocks[i], X, masks[:, i], gate)
+            direction = interior_direction(blocks[i], X, masks[:, i], gates[:, i])
             if direction is None:
                 return False
             blocks[i] = np.linalg.norm(blocks[i]) * direction

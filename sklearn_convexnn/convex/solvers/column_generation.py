@@ -40,7 +40,7 @@ from ..program import SolverResult
 from .nonnegative_lasso import solve_nonnegative_lasso
 from .support_newton import face_basis, first_wall, solve_on_support
 
-__all__ = ["solve_column_generation"]
+__all__ = ["interior_direction", "solve_column_generation"]
 
 #: relative margin by which returned directions satisfy their cone constraints
 INTERIOR_MARGIN = 1e-11
@@ -48,12 +48,13 @@ INTERIOR_MARGIN = 1e-11
 SAME_DIRECTION = 1e-12
 
 
-def _interior_direction(u, X, mask, gate, rows=None):
+def interior_direction(u, X, mask, gate=None):
     r"""A unit vector near ``u`` with :math:`s_kx_k^\top\bar u\ge\text{margin}\,\|x_k\|` for every row.
 
     The rows that fail are pushed inside along the minimum-norm correction on their span (a move of
-    the order of the margin); if that does not suffice, along the pattern's gate (an interior point
-    for a generic gate). Returns None when neither works.
+    the order of the margin, ``INTERIOR_MARGIN``); if that does not suffice, along the pattern's
+    ``gate`` (an interior point for a generic gate; ignored when it does not act on the columns of
+    ``X``). Returns None when neither works.
     """
     norm = np.linalg.norm(u)
     if norm == 0:
@@ -77,7 +78,7 @@ def _interior_direction(u, X, mask, gate, rows=None):
     failing = slack < 0
     if not failing.any():
         return u
-    if gate is None or not np.any(gate):
+    if gate is None or len(gate) != X.shape[1] or not np.any(gate):
         return None
     gate = gate / np.linalg.norm(gate)
     margin = signs * (X @ gate)
@@ -172,7 +173,7 @@ class _ColumnGeneration:
         if self.gated:
             norm = np.linalg.norm(point)
             return point / norm if norm > 0 else None
-        return _interior_direction(point, self.X, self.masks[:, pattern], self.gates[:, pattern] if self.gates.shape[0] == self.X.shape[1] else None)
+        return interior_direction(point, self.X, self.masks[:, pattern], self.gates[:, pattern])
 
     # -------------------------------------------------------------- pricing
     def price(self, nu, exact_blocks=(), top=1):
