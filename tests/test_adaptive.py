@@ -5,8 +5,8 @@ import pytest
 
 from sklearn_convexnn import ConvexProgram, ReLUNetwork, sample_patterns
 from sklearn_convexnn.convex.adaptive import (
-    SEED_COST, AdaptiveResult, adaptive_patterns, ascend_directions, objective_and_gradient, polish_network,
-    seed_width_for,
+    SEED_COST, AdaptiveResult, adaptive_patterns, ascend_directions, fit_lbfgs, objective_and_gradient,
+    polish_network, seed_width_for,
 )
 from sklearn_convexnn.nonconvex import fit_mlp
 
@@ -99,6 +99,20 @@ def test_bad_arguments(teacher):
         adaptive_patterns(X, y, beta, seed_network="sgd")
     with pytest.raises(TypeError, match="seed_network"):
         adaptive_patterns(X, y, beta, seed_network=3)
+
+
+@pytest.mark.parametrize("max_iter", [1, 20])
+def test_the_seed_training_is_mlp_regressors_lbfgs(teacher, max_iter):
+    """Same start, objective and L-BFGS options as MLPRegressor: the same iterates up to rounding."""
+    X, y, beta = teacher
+    ours, value = fit_lbfgs(X, y, beta, 12, random_state=3, max_iter=max_iter)
+    theirs = fit_mlp(X, y, beta, 12, fit_intercept=False, random_state=3, max_iter=max_iter)
+    assert value == pytest.approx(ours.objective(X, y, beta), rel=1e-12)
+    assert value == pytest.approx(theirs.objective, rel=1e-9)
+    np.testing.assert_allclose(ours.hidden_weights, theirs.network.hidden_weights, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ours.output_weights, theirs.network.output_weights, rtol=1e-6, atol=1e-9)
+    with pytest.raises(ValueError, match="width"):
+        fit_lbfgs(X, y, beta, 0)
 
 
 @pytest.mark.parametrize("loss", ["squared", "logistic"])

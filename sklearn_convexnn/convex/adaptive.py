@@ -45,8 +45,8 @@ from .dual import dual_constraint, pattern_correlations, project_onto_cones
 from .program import ConvexProgram, ConvexSolution
 from .solvers.column_generation import interior_direction
 
-__all__ = ["AdaptiveResult", "adaptive_patterns", "ascend_directions", "objective_and_gradient", "polish_network",
-           "seed_width_for"]
+__all__ = ["AdaptiveResult", "adaptive_patterns", "ascend_directions", "fit_lbfgs", "objective_and_gradient",
+           "polish_network", "seed_width_for"]
 
 #: gap tolerance of the intermediate solves (the search compares values with beta (1 + sqrt(tol)))
 SEARCH_TOL = 1e-6
@@ -281,17 +281,34 @@ def objective_and_gradient(theta, X, y, beta, width, loss="squared"):
     :math:`\nabla_{\alpha_j}F=-(Xw_j)_+^\top\nu+\beta\alpha_j`,
     :math:`\nabla_{w_j}F=-\alpha_jX^\top D_j\nu+\beta w_j` (THEORY §F; 0 at kinks). The objective is
     :func:`~sklearn_convexnn.network.regularized_objective`. The products run neuron-major, shape
-    (m, n), which keeps them contiguous (three times faster than sample-major at n = 2000, m = 400).
+    (m, n), which keeps them contiguous (three times faster than sample-major at n = 2000, m = 400),
+    in one (m, n) array overwritten in place: :math:`Xw_j`, then :math:`(Xw_j)_+`, then
+    :math:`D_j\nu` (five times faster than a fresh array for each at n = 442, m = 443).
+
+    Parameters
+    ----------
+    theta : ndarray of shape (width * d + width,)
+    X : ndarray of shape (n, d)
+    y : ndarray of shape (n,)
+    beta : float
+    width : int
+    loss : {"squared", "logistic"}
+
+    Returns
+    -------
+    value : float
+    gradient : ndarray of the shape of ``theta``
     """
     d = X.shape[1]
     hidden, alpha = theta[: width * d].reshape(width, d), theta[width * d:]
-    pre = hidden @ X.T
-    features = np.maximum(pre, 0.0)
+    features = hidden @ X.T
+    np.maximum(features, 0.0, out=features)
     prediction = alpha @ features
     nu = get_loss(loss).negative_gradient(prediction, y)
     value = regularized_objective(prediction, y, float(theta @ theta), beta, loss)
     grad_alpha = beta * alpha - features @ nu
-    grad_hidden = beta * hidden - alpha[:, None] * (((pre > 0) * nu) @ X)
+    masked = np.multiply(features > 0, nu, out=features)  # D_j nu: (Xw_j)_+ > 0 iff Xw_j > 0
+    grad_hidden = beta * hidden - alpha[:, None] * (masked @ X)
     return value, np.concatenate([grad_hidden.ravel(), grad_alpha])
 
 
@@ -318,23 +335,72 @@ def polish_network(network, X, y, beta, *, loss="squared", max_iter=500):
     objective : float
         Its :math:`F_m`.
     """
+    if network.hidden_bias is not None or network.output_weights.ndim != 1:
+        raise ValueError("network must have a scalar output and no separate bias (it acts on X as given).")
+    start = np.concatenate([network.hidden_weights.ravel(), network.output_weights])
+    start_value = objective_and_gradient(start, X, y, beta, network.width, loss)[0]
+    polished, value = _lbfgs(start, X, y, beta, network.width, loss,
+                             {"maxiter": int(max_iter), "ftol": 1e-13, "gtol": 1e-10})
+    if not value < start_value:
+        return network, start_value
+    return polished, value
+
+
+def fit_lbfgs(X, y, beta, width, *, random_state=None, max_iter=SEED_ITER):
+    r"""Train a width-``width`` network on :math:`F_m` (squared loss) the way ``MLPRegressor`` does, faster.
+
+    :func:`sklearn_convexnn.nonconvex.fit_mlp` (``fit_intercept=False``) step for step, with
+    :func:`objective_and_gradient`: the same Glorot-uniform start :math:`w_{kj},\alpha_j\sim
+    U(\pm\sqrt{6/(\text{fan-in}+\text{fan-out})})` drawn from the same random stream, the same
+    objective :math:`F_m/n` (MLPRegressor's loss with ``alpha = beta`` and pinned intercepts) and
+    the same L-BFGS-B options (``gtol=1e-12``, ``maxfun = 10 max_iter``). The iterates agree up to
+    rounding, which L-BFGS amplifies over hundreds of iterations; the time is 2 to 2.5 times less
+    (1000 iterations at n = 442, width 443: 1.2 s against 2.8 s).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        As given (append the ones column yourself for a bias).
+    y : ndarray of shape (n,)
+    beta : float > 0
+    width : int >= 1
+    random_state : int, RandomState or None
+        The ``random_state`` MLPRegressor would be given.
+    max_iter : int
+        L-BFGS iterations.
+
+    Returns
+    -------
+    network : ReLUNetwork
+    objective : float
+        Its :math:`F_m`.
+    """
+    n, d = X.shape
+    width = _check_count("width", width, 1)
+    rng = check_random_state(random_state)
+    bound = np.sqrt(6.0 / (d + width))
+    hidden = rng.uniform(-bound, bound, (d, width)).T
+    rng.uniform(-bound, bound, width)  # MLPRegressor's hidden intercepts (pinned at zero): keeps its stream
+    bound = np.sqrt(6.0 / (width + 1))
+    output = rng.uniform(-bound, bound, width)
+    start = np.concatenate([hidden.ravel(), output])
+    options = {"maxiter": int(max_iter), "maxfun": 10 * int(max_iter), "gtol": 1e-12}
+    return _lbfgs(start, X, y, beta, width, "squared", options, scale=1.0 / n)
+
+
+def _lbfgs(start, X, y, beta, width, loss, options, scale=1.0):
+    """L-BFGS-B on ``scale`` :math:`\times F_m` from the flat parameters ``start``; the network and its :math:`F_m`."""
     from scipy.optimize import minimize
     from threadpoolctl import threadpool_limits
 
-    if network.hidden_bias is not None or network.output_weights.ndim != 1:
-        raise ValueError("network must have a scalar output and no separate bias (it acts on X as given).")
-    weights, output = network.hidden_weights, network.output_weights
-    m, d = weights.shape
-    start = np.concatenate([weights.ravel(), output])
-    arguments = (X, y, beta, m, loss)
-    start_value = objective_and_gradient(start, *arguments)[0]
+    def scaled(theta):
+        value, gradient = objective_and_gradient(theta, X, y, beta, width, loss)
+        return scale * value, scale * gradient
+
     with threadpool_limits(1, user_api="blas"):
-        result = minimize(objective_and_gradient, start, args=arguments, jac=True, method="L-BFGS-B",
-                          options={"maxiter": int(max_iter), "ftol": 1e-13, "gtol": 1e-10})
-    if not result.fun < start_value:
-        return network, start_value
-    polished = ReLUNetwork(result.x[: m * d].reshape(m, d), result.x[m * d:])
-    return polished, float(result.fun)
+        result = minimize(scaled, start, jac=True, method="L-BFGS-B", options=options)
+    d = X.shape[1]
+    return ReLUNetwork(result.x[: width * d].reshape(width, d), result.x[width * d:]), float(result.fun) / scale
 
 
 def _significant(network, rtol=1e-9):
@@ -368,7 +434,7 @@ def seed_width_for(n_samples, n_features):
 
 
 def _seed(seed_network, X, y, beta, loss, seed_width, rng):
-    """The seed network: None, the given ReLUNetwork, or a quick L-BFGS fit (``"mlp"``)."""
+    """The seed network: None, the given ReLUNetwork, or a quick L-BFGS fit (``"mlp"``, :func:`fit_lbfgs`)."""
     if seed_network is None:
         return None
     if isinstance(seed_network, ReLUNetwork):
@@ -379,11 +445,8 @@ def _seed(seed_network, X, y, beta, loss, seed_width, rng):
         raise ValueError(f"seed_network must be None, a ReLUNetwork or 'mlp', got {seed_network!r}.")
     if loss != "squared":
         raise ValueError("seed_network='mlp' trains on the squared loss; pass a ReLUNetwork for loss='logistic'.")
-    from ..nonconvex import fit_mlp
-
     width = seed_width or seed_width_for(*X.shape)
-    return fit_mlp(X, y, beta, width, fit_intercept=False, random_state=rng.randint(2**31 - 1),
-                   max_iter=SEED_ITER).network
+    return fit_lbfgs(X, y, beta, width, random_state=rng.randint(2**31 - 1))[0]
 
 
 def _neurons(network):
@@ -508,7 +571,7 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
     seed_network : None, ReLUNetwork or "mlp"
         A network whose patterns are added to the initial ones and from which the rounds start; the
         result is never worse than it. ``"mlp"`` trains one quickly with
-        :func:`sklearn_convexnn.nonconvex.fit_mlp` (squared loss, L-BFGS, width ``seed_width``).
+        :func:`fit_lbfgs` (MLPRegressor's L-BFGS training, squared loss, width ``seed_width``).
     seed_width : int or None
         Width of the ``"mlp"`` seed (default :func:`seed_width_for`: :math:`n+1` when affordable; wide
         seeds reach far lower local minima than narrow ones, and the recombinations prune the neurons
