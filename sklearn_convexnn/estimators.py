@@ -423,8 +423,10 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         :math:`\beta(1+\text{tol}^{1/2})`.
     max_iter : int or None, default=None
         Solver iteration cap (the backend's default when None).
-    max_rounds : int, default=3
-        Most rounds of the adaptive search (``patterns="adaptive"``).
+    max_rounds : int, default=2
+        Most rounds of the adaptive search (``patterns="adaptive"``). Each round costs about as
+        much as the one before; on the benchmark problems a third round lowered the objective by
+        2e-5 to 2e-4 relative, for a third more time.
     n_starts : int, default=30
         Random starts per sign of each adaptive search.
     random_state : int, RandomState instance or None, default=None
@@ -471,7 +473,7 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, beta=1.0, activation="relu", patterns="auto", n_patterns=100, fit_intercept=True,
-                 solver="auto", tol=1e-8, max_iter=None, max_rounds=3, n_starts=30, random_state=None, verbose=0):
+                 solver="auto", tol=1e-8, max_iter=None, max_rounds=2, n_starts=30, random_state=None, verbose=0):
         self.beta = beta
         self.activation = activation
         self.patterns = patterns
@@ -579,7 +581,7 @@ class ConvexReLUClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, beta=1.0, activation="relu", patterns="auto", n_patterns=100, fit_intercept=True,
-                 solver="auto", tol=1e-8, max_iter=None, max_rounds=3, n_starts=30, random_state=None, verbose=0,
+                 solver="auto", tol=1e-8, max_iter=None, max_rounds=2, n_starts=30, random_state=None, verbose=0,
                  loss="squared"):
         self.beta = beta
         self.activation = activation

@@ -54,6 +54,8 @@ SEARCH_TOL = 1e-6
 #: projections of many starts are most of the search time (at (5000, 21) a threshold of 0.25 for the
 #: certificate searches took 143 s instead of 86 s, for the same network)
 PROMISE = 0.7
+#: two cone steps of the ascent that raise the value by no more than this (relative) end that direction's ascent
+RISE_RTOL = 1e-9
 #: the ``"mlp"`` seed is ``n + 1`` wide when ``n * d * (n + 1)`` is at most this (multiply-adds per pass over
 #: the data), otherwise as wide as this allows but at least ``max(SEED_MIN_WIDTH, 8 d + 16)``
 SEED_COST = 5e6
@@ -174,8 +176,10 @@ def ascend_directions(nu, X, starts, signs, *, activation="relu", max_iter=30, p
         U, signs, masks = U[promising], signs[promising], masks[:, promising]
         active = np.full((len(signs), X.shape[1] + 1), -1, dtype=np.intp)
         moving = np.ones(len(signs), dtype=bool)
+        reached = signs * (nu @ np.maximum(X @ U.T, 0.0))
+        flat = np.zeros(len(signs), dtype=np.intp)  # consecutive cone steps that did not raise the value
         for _ in range(max_iter if cone_steps else 0):  # phase 2: best direction inside the current cone (monotone)
-            U, signs, masks, active, moving = distinct(U, signs, masks, active, moving)
+            U, signs, masks, active, moving, reached, flat = distinct(U, signs, masks, active, moving, reached, flat)
             index = np.flatnonzero(moving)
             if not len(index):
                 break
@@ -187,10 +191,18 @@ def ascend_directions(nu, X, starts, signs, *, activation="relu", max_iter=30, p
             grow = lengths > 0
             U[index[grow]] = projections.points[grow] / lengths[grow, None]
             active[index] = projections.active
-            new_masks = X @ U[index].T >= 0
-            moving[index] = np.any(new_masks != masks[:, index], axis=0)
+            products = X @ U[index].T
+            new_masks = products >= 0
+            # two steps that changed the pattern but not the value: a fixed point on a cone wall (the
+            # pattern flips between the cones that share it), where the ascent has stopped
+            values = signs[index] * (nu @ np.maximum(products, 0.0))
+            rose = values > reached[index] + RISE_RTOL * np.abs(reached[index])
+            flat[index] = np.where(rose, 0, flat[index] + 1)
+            moving[index] = np.any(new_masks != masks[:, index], axis=0) & (flat[index] < 2)
+            reached[index] = np.maximum(values, reached[index])
             masks[:, index] = new_masks
-            U, signs, masks, active, moving = U[alive], signs[alive], masks[:, alive], active[alive], moving[alive]
+            U, signs, masks, active, moving, reached, flat = (U[alive], signs[alive], masks[:, alive], active[alive],
+                                                              moving[alive], reached[alive], flat[alive])
         U, signs, masks = distinct(U, signs, masks)
         values = signs * (nu @ np.maximum(X @ U.T, 0.0))
     else:
