@@ -117,8 +117,9 @@ def ascend_directions(nu, X, starts, signs, *, activation="relu", max_iter=30, p
     First the cheap fixed point :math:`u\leftarrow s\,X^\top D(u)\nu/\|\cdot\|` (one matrix product per
     step for all starts, the stationarity condition of a neuron, THEORY §F); then, for the ReLU
     program, the monotone cone step :math:`u\leftarrow\Pi_{\mathcal K(D(u))}(s\,X^\top D(u)\nu)/\|\cdot\|`
-    (batched, warm-started projections) until no pattern changes. Starts that reach the same pattern
-    and sign are merged.
+    (batched, warm-started projections) until no pattern changes, or two steps in a row change it
+    without raising the value (a fixed point on a wall shared by two cones). Starts that reach the
+    same pattern and sign are merged.
 
     Parameters
     ----------
@@ -387,7 +388,10 @@ def fit_lbfgs(X, y, beta, width, *, random_state=None, max_iter=SEED_ITER):
     objective : float
         Its :math:`F_m`.
     """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
     n, d = X.shape
+    beta = check_beta(beta)
     width = _check_count("width", width, 1)
     rng = check_random_state(random_state)
     bound = np.sqrt(6.0 / (d + width))
