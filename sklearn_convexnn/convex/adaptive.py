@@ -266,9 +266,10 @@ def _strictly_inside(program, u, v):
     by about ``INTERIOR_MARGIN`` relative (its fit by as little), as column generation's directions do.
     """
     X, masks, gates = program.X, program.masks, program.arrangement.gates
-    signs = np.where(masks, 1.0, -1.0)
     for blocks in (u, v):
-        outside = np.flatnonzero((signs * (X @ blocks.T) < 0).any(axis=0))
+        used = np.flatnonzero(blocks.any(axis=1))  # a network has far fewer neurons than the program patterns
+        products = X @ blocks[used].T
+        outside = used[np.where(masks[:, used], products < 0, products > 0).any(axis=0)]
         for i in outside:
             direction = interior_direction(blocks[i], X, masks[:, i], gates[:, i])
             if direction is None:
@@ -784,7 +785,8 @@ def _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter):
         if converged or rounds >= max_rounds or time.perf_counter() >= search.deadline:
             break
     status = "optimal" if converged else "max_iter"
-    solution = program.solution(point.u, point.v, status=status, n_iter=descents + 1, solver="adaptive")
+    # the last point's certificate is already computed by ``program.solution``: only the labels change
+    solution = replace(point, status=status, n_iter=descents + 1, solver="adaptive")
     history.append(solution.objective)
     violation = float(values.max(initial=0.0))
     return AdaptiveResult(arrangement, solution, violation, search.tried, rounds, np.array(history), converged)
