@@ -5,8 +5,8 @@ import pytest
 
 from sklearn_convexnn import ConvexProgram, ReLUNetwork, sample_patterns
 from sklearn_convexnn.convex.adaptive import (
-    SEED_COST, SEED_ITER, SEED_WORK, AdaptiveResult, adaptive_patterns, ascend_directions, fit_lbfgs,
-    objective_and_gradient, polish_network, seed_iterations_for, seed_width_for,
+    LBFGS_WORK, SEED_COST, SEED_ITER, AdaptiveResult, adaptive_patterns, ascend_directions, fit_lbfgs,
+    lbfgs_iterations, objective_and_gradient, polish_network, seed_width_for,
 )
 from sklearn_convexnn.nonconvex import fit_mlp
 
@@ -69,12 +69,12 @@ def test_the_mlp_seed_is_n_plus_one_wide_when_a_pass_is_affordable_and_its_work_
     else:
         assert width <= n + 1
         assert width == max(256, 8 * d + 16) or n * d * width <= SEED_COST < n * d * (width + 1)
-    iterations = seed_iterations_for(n, d, width)
+    iterations = lbfgs_iterations(n, d, width, SEED_ITER)
     if n <= 5000:
         assert iterations == SEED_ITER  # the benchmark problems up to (5000, 21) keep the full seed
     else:
         assert 1 <= iterations < SEED_ITER
-        assert iterations * n * d * width <= SEED_WORK < (iterations + 1) * n * d * width
+        assert iterations * n * d * width <= LBFGS_WORK < (iterations + 1) * n * d * width
 
 
 @pytest.mark.slow

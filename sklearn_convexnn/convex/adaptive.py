@@ -45,8 +45,8 @@ from .dual import dual_constraint, pattern_correlations, project_onto_cones
 from .program import ConvexProgram, ConvexSolution
 from .solvers.column_generation import interior_direction
 
-__all__ = ["AdaptiveResult", "adaptive_patterns", "ascend_directions", "fit_lbfgs", "objective_and_gradient",
-           "polish_network", "seed_iterations_for", "seed_width_for"]
+__all__ = ["AdaptiveResult", "adaptive_patterns", "ascend_directions", "fit_lbfgs", "lbfgs_iterations",
+           "objective_and_gradient", "polish_network", "seed_width_for"]
 
 #: gap tolerance of the intermediate solves (the search compares values with beta (1 + sqrt(tol)))
 SEARCH_TOL = 1e-6
@@ -60,12 +60,14 @@ RISE_RTOL = 1e-9
 #: the data), otherwise as wide as this allows but at least ``max(SEED_MIN_WIDTH, 8 d + 16)``
 SEED_COST = 5e6
 SEED_MIN_WIDTH = 256
-#: L-BFGS iterations of the ``"mlp"`` seed (a quick fit: the rounds improve on it), and at most ``SEED_WORK``
-#: multiply-adds in all (about 10 s on one core): every benchmark problem up to (5000, 21) keeps its 1000
-#: iterations; at (20000, 51) the seed of width 424 gets 69 (110 s -> 7 s, final objective 1148.44 -> 1149.27
-#: where the best of 10 L-BFGS runs of 10 s each at width 205 reached 1151.47)
+#: L-BFGS iterations of the ``"mlp"`` seed (a quick fit: the rounds improve on it)
 SEED_ITER = 1000
-SEED_WORK = 3e10
+#: every L-BFGS run of the ReLU rounds (the seed, each descent) costs at most this many multiply-adds (about 10 s on
+#: one core; one iteration costs about n d m): every benchmark problem up to (5000, 21) keeps its iterations; at
+#: (20000, 51) the seed of width 424 gets 69 of its 1000 (110 s -> 7 s) and a descent of width ~250 about 115 of its
+#: 500 (the fit 324 s -> 126 s, final objective 1148.44 -> 1149.53, where the best of 10 L-BFGS runs of 10 s each at
+#: width 205 reached 1151.47)
+LBFGS_WORK = 3e10
 #: L-BFGS-B iterations of the recombination of neurons and violators (a warm-started non-negative lasso)
 MASTER_ITER = 500
 #: a round's descents stop when the last ``STALL_WINDOW`` of them lowered the objective by less than
@@ -454,13 +456,13 @@ def seed_width_for(n_samples, n_features):
     return int(min(n_samples + 1, max(SEED_MIN_WIDTH, 8 * n_features + 16, affordable)))
 
 
-def seed_iterations_for(n_samples, n_features, width):
-    r"""L-BFGS iterations of the ``"mlp"`` seed: ``SEED_ITER``, or fewer so that they cost at most ``SEED_WORK``.
+def lbfgs_iterations(n_samples, n_features, width, max_iter):
+    r"""L-BFGS iterations of one run of the rounds: ``max_iter``, or fewer so that they cost at most ``LBFGS_WORK``.
 
     One iteration costs about :math:`n\,d\,m` multiply-adds; the count is
-    :math:`\max(1,\min(\text{SEED\_ITER},\ \lfloor\text{SEED\_WORK}/(n\,d\,m)\rfloor))`.
+    :math:`\max(1,\min(\text{max\_iter},\ \lfloor\text{LBFGS\_WORK}/(n\,d\,m)\rfloor))`.
     """
-    return int(max(1, min(SEED_ITER, SEED_WORK // max(1, n_samples * n_features * width))))
+    return int(max(1, min(max_iter, LBFGS_WORK // max(1, n_samples * n_features * width))))
 
 
 def _seed(seed_network, X, y, beta, loss, seed_width, rng):
@@ -477,7 +479,7 @@ def _seed(seed_network, X, y, beta, loss, seed_width, rng):
         raise ValueError("seed_network='mlp' trains on the squared loss; pass a ReLUNetwork for loss='logistic'.")
     width = seed_width or seed_width_for(*X.shape)
     return fit_lbfgs(X, y, beta, width, random_state=rng.randint(2**31 - 1),
-                     max_iter=seed_iterations_for(*X.shape, width))[0]
+                     max_iter=lbfgs_iterations(*X.shape, width, SEED_ITER))[0]
 
 
 def _neurons(network):
@@ -528,7 +530,8 @@ def _descent_round(networks, directions, X, y, beta, loss, polish_iter):
     nu = get_loss(loss).negative_gradient(networks[0].predict(X), y)
     signs = np.sign(nu @ np.maximum(X @ directions.T, 0.0))
     recombined = _recombine(networks, directions, signs, X, y, beta, loss)
-    return _significant(polish_network(recombined, X, y, beta, loss=loss, max_iter=polish_iter)[0])
+    iterations = lbfgs_iterations(*X.shape, recombined.width, polish_iter)
+    return _significant(polish_network(recombined, X, y, beta, loss=loss, max_iter=iterations)[0])
 
 
 def _search_network(network, X, y, loss, n_starts, rng, promising_above, cone_steps=True):
@@ -618,7 +621,8 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
         Gated program: stop adding once the arrangement has this many patterns (default
         ``20 * n_initial``).
     polish_iter : int, default=500
-        L-BFGS iterations of each descent (ReLU program).
+        L-BFGS iterations of each descent (ReLU program), fewer where they would cost more than
+        ``LBFGS_WORK`` multiply-adds (:func:`lbfgs_iterations`).
     time_budget : float or None
         Seconds after which no new descent or round starts (ReLU program); None (default) for none,
         which keeps the result a function of ``random_state`` alone.
@@ -751,7 +755,8 @@ def _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter):
         gates = sampled.gates.T / np.maximum(np.linalg.norm(sampled.gates.T, axis=1, keepdims=True), np.finfo(float).tiny)
         network = _significant(_recombine([seed], np.vstack([gates, gates]),
                                           np.concatenate([np.ones(len(gates)), -np.ones(len(gates))]), X, y, beta, loss))
-        network = _significant(polish_network(network, X, y, beta, loss=loss, max_iter=polish_iter)[0])
+        iterations = lbfgs_iterations(*X.shape, network.width, polish_iter)
+        network = _significant(polish_network(network, X, y, beta, loss=loss, max_iter=iterations)[0])
         history.append(network.objective(X, y, beta, loss))
     rounds, descents, converged = 0, 0, False
     directions, values = search.at_network(network)
