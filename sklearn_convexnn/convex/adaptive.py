@@ -66,7 +66,7 @@ SEED_ITER = 1000
 #: one core; one iteration costs about n d m): every benchmark problem up to (5000, 21) keeps its iterations; at
 #: (20000, 51) the seed of width 424 gets 69 of its 1000 (110 s -> 7 s) and a descent of width ~250 about 115 of its
 #: 500 (the fit 324 s -> 126 s, final objective 1148.44 -> 1149.53, where the best of 10 L-BFGS runs of 10 s each at
-#: width 205 reached 1151.47)
+#: our width 202 reached 1151.31)
 LBFGS_WORK = 3e10
 #: L-BFGS-B iterations of the recombination of neurons and violators (a warm-started non-negative lasso)
 MASTER_ITER = 500
