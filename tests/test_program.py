@@ -154,3 +154,22 @@ def test_sampled_patterns_are_an_upper_bound_and_not_exhaustive(data_2d):
     full = ConvexProgram(X_aug, data.y, data.beta, arrangement).solve(solver="cvxpy")
     sub = ConvexProgram(X_aug, data.y, data.beta, sampled).solve(solver="cvxpy")
     assert sub.objective >= full.objective - 1e-8
+
+
+def test_cone_violation_is_the_largest_violated_cone_constraint():
+    """The worst -[(2D_i - I) X u_i]_k over the blocks, zero blocks included; 0 inside every cone."""
+    rng = np.random.default_rng(4)
+    X = add_intercept(rng.standard_normal((30, 2)))
+    arrangement = sample_patterns(X, 12, random_state=0)
+    program = ConvexProgram(X, rng.standard_normal(30), 1.0, arrangement)
+    P, d = arrangement.n_patterns, X.shape[1]
+    u, v = rng.standard_normal((P, d)), np.zeros((P, d))
+    u[::2] = 0.0  # unused blocks
+    v[1] = arrangement.gates[:, 1]  # inside its cone: the pattern's own gate
+    signs = np.where(program.masks, 1.0, -1.0)
+    brute = max(0.0, -min((signs * (X @ u.T)).min(), (signs * (X @ v.T)).min()))
+    assert brute > 0  # random directions leave their cones
+    assert program.cone_violation(u, v) == pytest.approx(brute, rel=1e-12)
+    inside = np.zeros((P, d))
+    inside[1:3] = arrangement.gates[:, 1:3].T
+    assert program.cone_violation(inside, np.zeros((P, d))) == 0.0

@@ -285,8 +285,11 @@ class ConvexProgram:
         r"""Return :math:`\max(0,\max_{i,k}-[(2D_i-I)X u_i]_k,\ldots v_i\ldots)`; 0 for gated."""
         if self.activation == "gated":
             return 0.0
-        signs = np.where(self.masks, 1.0, -1.0)
-        worst = min((signs * (self.X @ u.T)).min(initial=0.0), (signs * (self.X @ v.T)).min(initial=0.0))
+        worst = 0.0
+        for blocks in (u, v):  # zero blocks satisfy their cones: only the blocks in use are multiplied
+            used = np.flatnonzero(np.any(blocks != 0, axis=1))
+            products = self.X @ blocks[used].T
+            worst = min(worst, np.where(self.masks[:, used], products, -products).min(initial=0.0))
         return float(max(0.0, -worst))
 
     def max_violation(self, solution):
