@@ -269,10 +269,8 @@ def _strictly_inside(program, u, v):
     """
     X, masks, gates = program.X, program.masks, program.arrangement.gates
     for blocks in (u, v):
-        used = np.flatnonzero(blocks.any(axis=1))  # a network has far fewer neurons than the program patterns
-        products = X @ blocks[used].T
-        outside = used[np.where(masks[:, used], products < 0, products > 0).any(axis=0)]
-        for i in outside:
+        used, slack = program.cone_slack(blocks)
+        for i in used[slack < 0]:
             direction = interior_direction(blocks[i], X, masks[:, i], gates[:, i])
             if direction is None:
                 return False
@@ -529,9 +527,13 @@ def _descent_round(networks, directions, X, y, beta, loss, polish_iter):
     """One round of descent: recombine the networks with the violating ``directions``, then L-BFGS."""
     nu = get_loss(loss).negative_gradient(networks[0].predict(X), y)
     signs = np.sign(nu @ np.maximum(X @ directions.T, 0.0))
-    recombined = _recombine(networks, directions, signs, X, y, beta, loss)
-    iterations = lbfgs_iterations(*X.shape, recombined.width, polish_iter)
-    return _significant(polish_network(recombined, X, y, beta, loss=loss, max_iter=iterations)[0])
+    return _descend(_recombine(networks, directions, signs, X, y, beta, loss), X, y, beta, loss, polish_iter)
+
+
+def _descend(network, X, y, beta, loss, polish_iter):
+    """:func:`polish_network` for at most ``polish_iter`` iterations and ``LBFGS_WORK``; its significant neurons."""
+    iterations = lbfgs_iterations(*X.shape, network.width, polish_iter)
+    return _significant(polish_network(network, X, y, beta, loss=loss, max_iter=iterations)[0])
 
 
 def _search_network(network, X, y, loss, n_starts, rng, promising_above, cone_steps=True):
@@ -755,8 +757,7 @@ def _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter):
         gates = sampled.gates.T / np.maximum(np.linalg.norm(sampled.gates.T, axis=1, keepdims=True), np.finfo(float).tiny)
         network = _significant(_recombine([seed], np.vstack([gates, gates]),
                                           np.concatenate([np.ones(len(gates)), -np.ones(len(gates))]), X, y, beta, loss))
-        iterations = lbfgs_iterations(*X.shape, network.width, polish_iter)
-        network = _significant(polish_network(network, X, y, beta, loss=loss, max_iter=iterations)[0])
+        network = _descend(network, X, y, beta, loss, polish_iter)
         history.append(network.objective(X, y, beta, loss))
     rounds, descents, converged = 0, 0, False
     directions, values = search.at_network(network)

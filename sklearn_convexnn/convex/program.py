@@ -285,12 +285,30 @@ class ConvexProgram:
         r"""Return :math:`\max(0,\max_{i,k}-[(2D_i-I)X u_i]_k,\ldots v_i\ldots)`; 0 for gated."""
         if self.activation == "gated":
             return 0.0
-        worst = 0.0
-        for blocks in (u, v):  # zero blocks satisfy their cones: only the blocks in use are multiplied
-            used = np.flatnonzero(np.any(blocks != 0, axis=1))
-            products = self.X @ blocks[used].T
-            worst = min(worst, np.where(self.masks[:, used], products, -products).min(initial=0.0))
+        worst = min(self.cone_slack(u)[1].min(initial=0.0), self.cone_slack(v)[1].min(initial=0.0))
         return float(max(0.0, -worst))
+
+    def cone_slack(self, blocks):
+        r"""The non-zero blocks and their smallest cone slack :math:`\min_k[(2D_i-I)Xb_i]_k`.
+
+        Zero blocks satisfy their cones, so only the blocks in use are multiplied (a network's point
+        uses a few hundred of the thousands of patterns of a large program).
+
+        Parameters
+        ----------
+        blocks : ndarray of shape (P, d)
+            :math:`u` or :math:`v`.
+
+        Returns
+        -------
+        used : int ndarray
+            Indices of the non-zero blocks.
+        slack : ndarray of shape (len(used),)
+            Negative where a block lies outside its cone.
+        """
+        used = np.flatnonzero(np.any(blocks != 0, axis=1))
+        products = self.X @ blocks[used].T
+        return used, np.where(self.masks[:, used], products, -products).min(axis=0, initial=np.inf)
 
     def max_violation(self, solution):
         """Largest cone-constraint violation of a :class:`ConvexSolution` (0 for gated)."""
