@@ -48,6 +48,7 @@ def test_objective_never_increases_and_beats_sampled_patterns(teacher):
     assert result.n_directions_tried > 0
     # the returned point's certificate is the program's own: a non-negative gap over its arrangement
     assert result.solution.duality_gap >= -1e-9 * result.solution.objective
+    assert_certificate_is_the_programs(result, X, y, beta)
     # the arrangement grew and contains the initial patterns
     assert result.arrangement.n_patterns > sampled.arrangement.n_patterns
     assert not result.arrangement.exhaustive
@@ -59,6 +60,16 @@ def test_a_seed_network_is_never_beaten_by_its_own_patterns(teacher):
     result = adaptive_patterns(X, y, beta, n_initial=20, max_rounds=2, seed_network=seed.network, random_state=0)
     assert result.history[0] <= seed.objective + 1e-9
     assert result.solution.objective <= seed.objective
+    assert_certificate_is_the_programs(result, X, y, beta)
+
+
+def assert_certificate_is_the_programs(result, X, y, beta):
+    """The result's dual violation and bound are those the program computes afresh for the same blocks (the
+    rounds take the violation from their pricing when it finds a violator, from the exact maximum otherwise)."""
+    fresh = ConvexProgram(X, y, beta, result.arrangement).solution(result.solution.u, result.solution.v)
+    assert result.solution.dual_violation == pytest.approx(fresh.dual_violation, rel=1e-9)
+    assert result.solution.lower_bound == pytest.approx(fresh.lower_bound, rel=1e-9)
+    assert result.solution.objective == pytest.approx(fresh.objective, rel=1e-12)
 
 
 @pytest.mark.parametrize("n, d", [(200, 6), (442, 11), (1000, 11), (5000, 21), (20000, 51)])

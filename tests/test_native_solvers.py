@@ -162,6 +162,23 @@ def test_nonnegative_quadratic_meets_its_optimality_conditions():
     assert np.all(gradient >= -1e-9) and np.abs(gradient[c > 0]).max() <= 1e-9
 
 
+def test_nonnegative_quadratic_from_a_warm_start_that_is_not_optimal_on_its_support():
+    """More columns than rows, every one in the start's support: the start is no minimizer over its support
+    (Q_FF singular), and the warm solve must still end at the optimum, as the cold one does."""
+    rng = np.random.default_rng(5)
+    A = np.maximum(rng.standard_normal((20, 45)), 0)
+    Q, b = A.T @ A, A.T @ rng.standard_normal(20) - 0.2
+    start = rng.uniform(0.1, 1.0, 45)
+    value = lambda c: 0.5 * c @ Q @ c - b @ c  # noqa: E731
+    cold, _, _ = nonnegative_quadratic(Q, b)
+    warm, _, converged = nonnegative_quadratic(Q, b, start=start)
+    gradient = Q @ warm - b
+    assert converged and np.all(warm >= 0)
+    assert np.all(gradient >= -1e-9) and np.abs(gradient[warm > 0]).max() <= 1e-9
+    assert value(warm) == pytest.approx(value(cold), rel=1e-10, abs=1e-12)
+    assert value(warm) < value(start)
+
+
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
 def test_nonnegative_lasso_matches_cvxpy(loss):
     import cvxpy as cp

@@ -44,6 +44,7 @@ from ..network import ReLUNetwork, check_beta, regularized_objective
 from .dual import dual_constraint, pattern_correlations, project_onto_cones
 from .program import ConvexProgram, ConvexSolution
 from .solvers.column_generation import interior_direction
+from .solvers.nonnegative_lasso import solve_nonnegative_lasso
 
 __all__ = ["AdaptiveResult", "adaptive_patterns", "ascend_directions", "fit_lbfgs", "lbfgs_iterations",
            "objective_and_gradient", "polish_network", "seed_width_for"]
@@ -68,8 +69,6 @@ SEED_ITER = 1000
 #: 500 (the fit 324 s -> 126 s, final objective 1148.44 -> 1149.53, where the best of 10 L-BFGS runs of 10 s each at
 #: our width 202 reached 1151.31)
 LBFGS_WORK = 3e10
-#: L-BFGS-B iterations of the recombination of neurons and violators (a warm-started non-negative lasso)
-MASTER_ITER = 500
 #: a round's descents stop when the last ``STALL_WINDOW`` of them lowered the objective by less than
 #: ``STALL_RTOL`` relative (deterministic, unlike a time budget), or after ``MAX_DESCENTS`` of them
 STALL_WINDOW, STALL_RTOL, MAX_DESCENTS = 2, 1e-3, 30
@@ -230,7 +229,13 @@ def _network_patterns(network, X):
 
 
 def _seed_solution(program, network):
-    """The convex point of a network on ``program``'s patterns (THEORY §C), or None if a neuron's pattern is missing.
+    """The convex point of a network on ``program``'s patterns (THEORY §C), or None if a neuron's pattern is missing."""
+    blocks = _network_blocks(program, network)
+    return None if blocks is None else program.solution(*blocks, solver="seed")
+
+
+def _network_blocks(program, network):
+    """The blocks ``(u, v)`` of a network on ``program``'s patterns (THEORY §C), or None if a neuron's pattern is missing.
 
     The neurons' patterns are computed exactly as :func:`_network_patterns` computes them (one matrix
     product), so a network whose patterns were added with it is always found: a sample on a neuron's
@@ -256,7 +261,7 @@ def _seed_solution(program, network):
         return None
     if program.activation == "relu" and not _strictly_inside(program, u, v):
         return None
-    return program.solution(u, v, solver="seed")
+    return u, v
 
 
 def _strictly_inside(program, u, v):
@@ -488,46 +493,37 @@ def _neurons(network):
     return weights[keep] / lengths[keep, None], np.sign(output[keep]), np.abs(output[keep]) * lengths[keep]
 
 
-def _recombine(networks, directions, signs, X, y, beta, loss):
-    r"""The best recombination of the neurons of ``networks`` and new unit ``directions`` of output ``signs``.
+def _recombine(network, directions, signs, X, y, beta, loss):
+    r"""The best recombination of the neurons of ``network`` and new unit ``directions`` of output ``signs``.
 
     The restricted convex program over fixed directions (THEORY §C with one block per direction),
     a non-negative lasso :math:`\min_{c\ge0}L(Ac)+\beta\mathbf 1^\top c` with columns
-    :math:`A_k=s_k(Xu_k)_+`, solved by L-BFGS-B from the best network's own point
-    :math:`c_j=|\alpha_j|\|w_j\|` (whose value is at most that network's objective); the result is the
-    network :math:`w_k=\sqrt{c_k}u_k`, :math:`\alpha_k=s_k\sqrt{c_k}`, never worse than any of ``networks``.
+    :math:`A_k=s_k(Xu_k)_+`, solved exactly by
+    :func:`~sklearn_convexnn.convex.solvers.nonnegative_lasso.solve_nonnegative_lasso` (the
+    column-generation master; for the squared loss one non-negative quadratic program in the Gram
+    matrix :math:`A^\top A`). Its optimum is at most the value of the network's own point
+    :math:`c_j=|\alpha_j|\|w_j\|`, which is the network's objective; the result is the network
+    :math:`w_k=\sqrt{c_k}u_k`, :math:`\alpha_k=s_k\sqrt{c_k}`, or ``network`` itself if that is not lower.
+    The solve starts from zero: from the network's point it was slower on every benchmark problem (a
+    seed has more neurons than the optimum needs, up to more than samples, and the active-set method
+    removes them one by one), for the same optimum.
     """
-    from scipy.optimize import minimize
-
-    values = [network.objective(X, y, beta, loss) for network in networks]
-    best = int(np.argmin(values))
-    parts = [_neurons(network) for network in networks]
-    units = np.vstack([part[0] for part in parts] + [directions])
-    column_signs = np.concatenate([part[1] for part in parts] + [signs])
-    start = np.concatenate([part[2] if k == best else np.zeros(len(part[2])) for k, part in enumerate(parts)]
-                           + [np.zeros(len(directions))])
+    units, column_signs, _ = _neurons(network)
+    units, column_signs = np.vstack([units, directions]), np.concatenate([column_signs, signs])
     columns = column_signs * np.maximum(X @ units.T, 0.0)
-    rule = get_loss(loss)
-
-    def objective_and_gradient(c):
-        prediction = columns @ c
-        return rule.value(prediction, y) + beta * c.sum(), beta - columns.T @ rule.negative_gradient(prediction, y)
-
-    result = minimize(objective_and_gradient, start, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * len(start),
-                      options={"maxiter": MASTER_ITER, "ftol": 1e-12, "gtol": 1e-9})
-    c = np.maximum(result.x, 0.0)
+    c = solve_nonnegative_lasso(columns, y, beta, loss).coefficients
     keep = c > 1e-12 * c.max(initial=0.0)
     recombined = ReLUNetwork(np.sqrt(c[keep])[:, None] * units[keep], column_signs[keep] * np.sqrt(c[keep]))
-    if recombined.objective(X, y, beta, loss) < values[best]:
+    if recombined.objective(X, y, beta, loss) < network.objective(X, y, beta, loss):
         return recombined
-    return networks[best]
+    return network
 
 
-def _descent_round(networks, directions, X, y, beta, loss, polish_iter):
-    """One round of descent: recombine the networks with the violating ``directions``, then L-BFGS."""
-    nu = get_loss(loss).negative_gradient(networks[0].predict(X), y)
+def _descent_round(network, directions, X, y, beta, loss, polish_iter):
+    """One round of descent: recombine the network with the violating ``directions``, then L-BFGS."""
+    nu = get_loss(loss).negative_gradient(network.predict(X), y)
     signs = np.sign(nu @ np.maximum(X @ directions.T, 0.0))
-    return _descend(_recombine(networks, directions, signs, X, y, beta, loss), X, y, beta, loss, polish_iter)
+    return _descend(_recombine(network, directions, signs, X, y, beta, loss), X, y, beta, loss, polish_iter)
 
 
 def _descend(network, X, y, beta, loss, polish_iter):
@@ -710,15 +706,18 @@ class _Search:
     def round_tol(self):
         return max(self.tol, SEARCH_TOL)
 
-    def at_solution(self, solution):
-        """Directions and values at the solution's dual; more starts before concluding that none violates."""
-        directions, values, n_tried = _search_solution(solution, self.X, self.n_starts, self.rng, self.activation,
-                                                       PROMISE)
-        self.tried += n_tried
-        if not (values > self.threshold).any() and self.n_starts:
-            directions, values, n_tried = _search_solution(solution, self.X, 4 * self.n_starts, self.rng,
-                                                           self.activation, PROMISE)
+    def at_solution(self, solution, searched=False):
+        """Directions and values at the solution's dual; more starts before concluding that none violates.
+
+        ``searched``: a search from the same neurons at the same dual (the network's) has just found no
+        violator, so only the search with more starts runs.
+        """
+        for n_starts in (4 * self.n_starts,) if searched else (self.n_starts, 4 * self.n_starts):
+            directions, values, n_tried = _search_solution(solution, self.X, n_starts, self.rng, self.activation,
+                                                           PROMISE)
             self.tried += n_tried
+            if (values > self.threshold).any() or not self.n_starts:
+                break
         return directions, values
 
     def at_network(self, network):
@@ -755,7 +754,7 @@ def _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter):
         history = [seed.objective(X, y, beta, loss)]
         arrangement = _grow(arrangement, X, network=seed)
         gates = sampled.gates.T / np.maximum(np.linalg.norm(sampled.gates.T, axis=1, keepdims=True), np.finfo(float).tiny)
-        network = _significant(_recombine([seed], np.vstack([gates, gates]),
+        network = _significant(_recombine(seed, np.vstack([gates, gates]),
                                           np.concatenate([np.ones(len(gates)), -np.ones(len(gates))]), X, y, beta, loss))
         network = _descend(network, X, y, beta, loss, polish_iter)
         history.append(network.objective(X, y, beta, loss))
@@ -766,7 +765,7 @@ def _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter):
         first = len(history)
         while (rounds < max_rounds and (values > search.threshold).any() and time.perf_counter() < search.deadline
                and not _stalled(history[first - 1:])):
-            network = _descent_round([network], _strongest(directions, values, search.threshold, network.width),
+            network = _descent_round(network, _strongest(directions, values, search.threshold, network.width),
                                      X, y, beta, loss, polish_iter)
             descents += 1
             history.append(network.objective(X, y, beta, loss))
@@ -774,14 +773,19 @@ def _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter):
             directions, values = search.at_network(network)
         # the network as a point of the convex program over every pattern met (no solver: it is the
         # optimum of its own restricted program up to the descent's accuracy), then the certificate
+        searched = not (values > search.threshold).any()  # the network's search found nothing at this dual
         arrangement = _grow(arrangement, X, directions[values > search.threshold], network)
         program = search.program(arrangement)
-        point = _seed_solution(program, network)
-        if point is None:  # its patterns were just added: only a block that cannot be put inside its cone
+        blocks = _network_blocks(program, network)
+        if blocks is None:  # its patterns were just added: only a block that cannot be put inside its cone
             raise RuntimeError("adaptive patterns: a neuron of the descent lies outside its cone beyond rounding.")
-        directions, values = search.at_solution(point)
-        # and the cone maximizers of every pattern met (the pricing of the program over them)
-        constraint = dual_constraint(point.dual, X, arrangement.masks, above=search.threshold)
+        # the cone maximizers of every pattern met (the pricing of the program over them) at the point's
+        # dual; when one violates, their largest value is the point's exact dual violation
+        nu = get_loss(loss).negative_gradient(program.prediction(*blocks), y)
+        constraint = dual_constraint(nu, X, arrangement.masks, above=search.threshold)
+        known = constraint.max_value if constraint.max_value > search.threshold else None
+        point = program.solution(*blocks, solver="seed", dual_violation=known)
+        directions, values = search.at_solution(point, searched)
         directions = np.vstack([directions, constraint.directions.reshape(-1, X.shape[1])])
         values = np.concatenate([values, constraint.values.ravel()])
         search.tried += constraint.values.size

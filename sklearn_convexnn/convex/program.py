@@ -263,9 +263,10 @@ class ConvexProgram:
 
     # ------------------------------------------------------------ evaluation
     def prediction(self, u, v=None):
-        r"""Return :math:`\hat y=\sum_iD_iX(u_i-v_i)` for blocks of shape (P, d)."""
+        r"""Return :math:`\hat y=\sum_iD_iX(u_i-v_i)` for blocks of shape (P, d) (only the non-zero blocks are multiplied)."""
         blocks = u if v is None else u - v
-        return np.einsum("np,np->n", self.masks, self.X @ blocks.T)
+        used = np.flatnonzero(np.any(blocks != 0, axis=1))
+        return np.einsum("np,np->n", self.masks[:, used], self.X @ blocks[used].T)
 
     def objective_of(self, u, v=None):
         r"""Return :math:`L(\hat y)+\beta\sum_i(\|u_i\|+\|v_i\|)`."""
@@ -314,13 +315,16 @@ class ConvexProgram:
         """Largest cone-constraint violation of a :class:`ConvexSolution` (0 for gated)."""
         return self.cone_violation(solution.u, solution.v)
 
-    def solution(self, u, v=None, *, status="optimal", n_iter=0, solver="given", active=None):
+    def solution(self, u, v=None, *, status="optimal", n_iter=0, solver="given", active=None, dual_violation=None):
         """Build a :class:`ConvexSolution` for blocks, with the dual, bound and gap computed here.
 
         The dual is :math:`\\nu=-\\nabla L(\\hat y)`; the bound is that of THEORY §F step 3, so the
         gap does not depend on what the solver reports. ``active`` (int, (P, 2, k)) optionally
         warm-starts the cone projections of the dual constraint (a solver's last pricing); it changes
-        the speed, not the result.
+        the speed, not the result. ``dual_violation`` is :math:`V(\\nu)` over the program's blocks when
+        the caller has already evaluated it exactly at this :math:`\\nu` (the ``max_value`` of
+        :func:`~sklearn_convexnn.convex.dual.dual_constraint` when above its ``above``); by default it
+        is computed here.
         """
         u = np.asarray(u, dtype=float)
         v = np.zeros_like(u) if v is None else np.asarray(v, dtype=float)
@@ -335,7 +339,10 @@ class ConvexProgram:
         nu = loss.negative_gradient(prediction, self.y)
         if active is not None and np.shape(active)[:2] != (self.n_patterns, 2):
             active = None
-        violation = max_dual_violation(nu, self.X, self.masks, self.activation, blocks=self.blocks, active=active)[0]
+        if dual_violation is None:
+            dual_violation = max_dual_violation(nu, self.X, self.masks, self.activation, blocks=self.blocks,
+                                                active=active)[0]
+        violation = float(dual_violation)
         lower = dual_lower_bound(nu, self.y, self.beta, violation, self.loss)
         return ConvexSolution(
             u=u, v=v, objective=objective, prediction=prediction, dual=nu,

@@ -66,21 +66,26 @@ def _solve_free(Q, b, free):
 def _lawson_hanson(Q, b, start, tol, max_iter):
     r"""Active-set method for :math:`\min_{c\ge0}\tfrac12c^\top Qc-b^\top c` from a feasible ``start``.
 
-    ``max_iter`` bounds the number of linear solves (each inner step is one).
+    ``max_iter`` bounds the number of linear solves (each inner step is one). The method's invariant
+    is that :math:`c` minimizes over its own support, so a warm start is first made to (its inner
+    steps, which never raise the objective); only then are indices off the support priced.
     """
     c = np.maximum(start, 0.0)
     free = c > 0
     scale = max(1.0, float(np.abs(b).max(initial=0.0)))
     solves = 0
     iteration = 0
+    settle = bool(free.any())  # a warm start: minimize over its support before pricing
     while solves < max_iter:
-        gradient = b - Q @ c
-        gradient[free] = -np.inf
-        j = int(np.argmax(gradient)) if len(b) else 0
-        if not len(b) or gradient[j] <= tol * scale:
-            return c, iteration, True
-        iteration += 1
-        free[j] = True
+        if not settle:
+            gradient = b - Q @ c
+            gradient[free] = -np.inf
+            j = int(np.argmax(gradient)) if len(b) else 0
+            if not len(b) or gradient[j] <= tol * scale:
+                return c, iteration, True
+            iteration += 1
+            free[j] = True
+        settle = False
         while solves < max_iter:
             solves += 1
             z, ray = _solve_free(Q, b, free)
