@@ -493,11 +493,11 @@ def _seed(seed_network, X, y, beta, loss, seed_width, rng):
 
 
 def _neurons(network):
-    """Unit directions, output signs and block norms :math:`c_j=|\\alpha_j|\\|w_j\\|` of the non-zero neurons."""
+    """Unit directions and output signs of the non-zero neurons."""
     weights, output = network.hidden_weights, network.output_weights
     lengths = np.linalg.norm(weights, axis=1)
     keep = (lengths > 0) & (output != 0)
-    return weights[keep] / lengths[keep, None], np.sign(output[keep]), np.abs(output[keep]) * lengths[keep]
+    return weights[keep] / lengths[keep, None], np.sign(output[keep])
 
 
 def _recombine(network, directions, signs, X, y, beta, loss):
@@ -515,7 +515,7 @@ def _recombine(network, directions, signs, X, y, beta, loss):
     seed has more neurons than the optimum needs, up to more than samples, and the active-set method
     removes them one by one), for the same optimum.
     """
-    units, column_signs, _ = _neurons(network)
+    units, column_signs = _neurons(network)
     units, column_signs = np.vstack([units, directions]), np.concatenate([column_signs, signs])
     columns = column_signs * np.maximum(X @ units.T, 0.0)
     c = solve_nonnegative_lasso(columns, y, beta, loss).coefficients

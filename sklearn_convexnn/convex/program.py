@@ -265,7 +265,7 @@ class ConvexProgram:
     def prediction(self, u, v=None):
         r"""Return :math:`\hat y=\sum_iD_iX(u_i-v_i)` for blocks of shape (P, d) (only the non-zero blocks are multiplied)."""
         blocks = u if v is None else u - v
-        used = np.flatnonzero(np.any(blocks != 0, axis=1))
+        used = _nonzero_rows(blocks)
         return np.einsum("np,np->n", self.masks[:, used], self.X @ blocks[used].T)
 
     def objective_of(self, u, v=None):
@@ -307,7 +307,7 @@ class ConvexProgram:
         slack : ndarray of shape (len(used),)
             Negative where a block lies outside its cone.
         """
-        used = np.flatnonzero(np.any(blocks != 0, axis=1))
+        used = _nonzero_rows(blocks)
         products = self.X @ blocks[used].T
         return used, np.where(self.masks[:, used], products, -products).min(axis=0, initial=np.inf)
 
@@ -446,6 +446,11 @@ class ConvexProgram:
 
 #: the statuses a backend may report with a solution (SolverResult.status)
 STATUSES = ("optimal", "inaccurate", "max_iter")
+
+
+def _nonzero_rows(blocks):
+    """Indices of the non-zero rows of ``blocks`` (P, d): the blocks in use, the only ones worth multiplying."""
+    return np.flatnonzero(np.any(blocks != 0, axis=1))
 
 
 def _check_result(result, name, shape):

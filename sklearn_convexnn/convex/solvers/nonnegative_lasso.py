@@ -67,8 +67,8 @@ def _lawson_hanson(Q, b, start, tol, max_iter):
     r"""Active-set method for :math:`\min_{c\ge0}\tfrac12c^\top Qc-b^\top c` from a feasible ``start``.
 
     ``max_iter`` bounds the number of linear solves (each inner step is one). The method's invariant
-    is that :math:`c` minimizes over its own support, so a warm start is first made to (its inner
-    steps, which never raise the objective); only then are indices off the support priced.
+    is that :math:`c` minimizes over its own support, so a warm start is first brought there by the
+    inner steps (which never raise the objective); only then are indices off the support priced.
     """
     c = np.maximum(start, 0.0)
     free = c > 0
