@@ -16,6 +16,7 @@ from sklearn_convexnn.convex.dual import (
     project_onto_cones,
 )
 from sklearn_convexnn.convex.solvers import AUTO_CVXPY_RELU, SOLVERS, auto_solver, resolve_solver
+from sklearn_convexnn.convex.solvers.column_generation import _ColumnGeneration
 from sklearn_convexnn.convex.solvers.nonnegative_lasso import nonnegative_quadratic, solve_nonnegative_lasso
 from sklearn_convexnn.convex.solvers.support_newton import solve_on_support
 
@@ -53,7 +54,7 @@ def restricted_blocks(arrangement, activation):
 
 
 # ------------------------------------------------------------------------------------ projections
-@pytest.mark.parametrize("n,d", [(30, 2), (60, 4), (200, 7)])
+@pytest.mark.parametrize("n,d", [(30, 2), (60, 4), (200, 7), (2000, 8)])  # the last: working subsets of rows
 def test_batched_projection_equals_nnls(n, d):
     rng = np.random.default_rng(n + d)
     X = rng.standard_normal((n, d))
@@ -252,6 +253,26 @@ def test_column_generation_agrees_with_cvxpy(request, which, loss, activation, r
     assert solution.cone_violation == 0.0
     if blocks is not None:
         assert not np.any(solution.u[~blocks[:, 0]]) and not np.any(solution.v[~blocks[:, 1]])
+
+
+@pytest.mark.parametrize("top", [1, 5, 1000])
+def test_partial_pricing_bounds_the_dual_violation(top):
+    """Pricing that stops after ``top`` violators: exact where it says so, an upper bound everywhere."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((300, 5))
+    y = np.maximum(X @ rng.standard_normal(5), 0) + 0.1 * rng.standard_normal(300)
+    arrangement = sample_patterns(X, 80, random_state=0)
+    program = ConvexProgram(X, y, 1.0, arrangement)
+    nu = y - 0.5 * np.maximum(X @ rng.standard_normal(5), 0)  # a dual point far from the optimum
+    values, points, exact = _ColumnGeneration(program, 1e-8, 0.05).price(nu, top=top)
+    full = dual_constraint(nu, X, program.masks)
+    violators = full.values > program.beta
+    assert violators.sum() > 5  # the scan has more violators than the smaller ``top`` values ask for
+    assert exact.any() and np.all(values >= full.values - 1e-9 * np.abs(full.values).max())
+    np.testing.assert_allclose(values[exact], full.values[exact], rtol=1e-9)
+    assert (exact & (values > program.beta)).sum() >= min(top, violators.sum())
+    if top >= violators.sum():  # the scan ran to its end: the largest value is exact
+        assert values.max() == pytest.approx(full.values.max(), rel=1e-9)
 
 
 @pytest.mark.parametrize("activation", ["relu", "gated"])

@@ -170,6 +170,38 @@ class _Batch:
         return stalled
 
 
+class _WorkingRows:
+    r"""The signed unit rows :math:`s_kx_k/\|x_k\|` of each vector's working set, as a constraint check.
+
+    Called as ``constraint_values(position, U)`` by :func:`_lawson_hanson_steps` with the (sorted)
+    positions still running; the rows of the vectors that finished are dropped once they are 30% of
+    those held, so a step neither copies the rows of the running vectors nor checks many finished ones.
+    """
+
+    def __init__(self, X_unit, masks, todo, rows):
+        safe = np.where(rows >= 0, rows, 0)
+        signs = np.where(masks[safe, todo[:, None]], 1.0, -1.0)
+        signs[rows < 0] = 0.0
+        self.rows = rows
+        self.E = X_unit[safe] * signs[:, :, None]  # (vectors, rows, d); zero in the padding
+        self.padding = np.where(rows < 0, np.inf, 0.0)
+        self.position = np.arange(len(todo))
+
+    def __call__(self, position, U):
+        if len(position) < 0.7 * len(self.position):
+            keep = np.searchsorted(self.position, position)
+            self.rows, self.E, self.padding = self.rows[keep], self.E[keep], self.padding[keep]
+            self.position = position
+        here = np.searchsorted(self.position, position)
+        points = np.zeros((len(self.position), U.shape[1]))
+        points[here] = U
+        values = np.matmul(self.E, points[:, :, None])[:, :, 0]
+        values += self.padding
+        values = values[here]
+        local = np.argmin(values, axis=1)
+        return self.rows[here, local], values[np.arange(len(position)), local]
+
+
 def _lawson_hanson_steps(batch, todo, constraint_values, threshold, stop_below, max_iter, steps):
     """Lawson–Hanson steps for the vectors ``todo`` until each satisfies the rows ``constraint_values`` sees.
 
@@ -299,17 +331,7 @@ def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_
             grown[:, : working.shape[1]] = working
             grown[todo, working.shape[1]:] = new_rows
             working = grown
-            rows = working[todo]
-            safe = np.where(rows >= 0, rows, 0)
-            gathered = X_unit[safe]  # (len(todo), rows, d)
-            signs = np.where(masks[safe, todo[:, None]], 1.0, -1.0)
-            signs[rows < 0] = 0.0
-
-            def constraint_values(position, U, gathered=gathered, signs=signs, rows=rows):
-                values = np.einsum("bwd,bd->bw", gathered[position], U) * signs[position]
-                values[rows[position] < 0] = np.inf
-                local = np.argmin(values, axis=1)
-                return rows[position, local], values[np.arange(len(position)), local]
+            constraint_values = _WorkingRows(X_unit, masks, todo, working[todo])
         else:
             def constraint_values(position, U, first=[True], worst=worst):
                 if first[0]:  # the full check above already found the worst rows

@@ -180,9 +180,13 @@ class _ColumnGeneration:
         r"""Price every pattern and sign at :math:`\nu`.
 
         Returns ``values`` (P, 2) — :math:`\|\Pi_{\mathcal K_i}(s g_i)\|` where ``exact``, an upper bound
-        elsewhere —, the projections ``points`` (P, 2, d) and ``exact`` (P, 2). The ``top`` largest values
-        above :math:`\beta` and the ``exact_blocks`` are exact; a projection stops as soon as its bound
-        shows it is neither (partial pricing: candidates are visited by decreasing :math:`\|g_i\|`).
+        elsewhere —, the projections ``points`` (P, 2, d) and ``exact`` (P, 2). Candidates are visited by
+        decreasing :math:`\|g_i\|` in growing chunks, and a projection stops as soon as its bound shows it
+        is neither among the ``top`` largest values above :math:`\beta` found so far nor one of the
+        ``exact_blocks`` (partial pricing). Once a chunk brings the number of violators found to
+        ``top``, the scan ends: the master takes at most ``top`` new columns, and the values of the
+        candidates not visited stay their bounds :math:`\|g_i\|` — so ``values.max()`` is always an upper
+        bound on :math:`V(\nu)`, exact when the scan ran to its end.
         """
         G = pattern_correlations(nu, self.X, self.masks)
         d, P = G.shape
@@ -228,6 +232,8 @@ class _ColumnGeneration:
             self.warm[index, column] = projections.active
             found.extend(projections.values[projections.exact & (projections.values > self.beta)])
             if len(found) >= top:
+                if not need_exact[cand_index[start:], cand_column[start:]].any():
+                    break  # enough columns for this round (far from the optimum: most of the pricing's work)
                 threshold = max(self.beta, float(np.partition(found, len(found) - top)[len(found) - top]))
         return values, points, exact
 
