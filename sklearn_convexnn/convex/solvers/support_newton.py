@@ -139,7 +139,12 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
     m = len(bases)
     dims = np.array([basis.shape[1] for basis in bases], dtype=int)
     offsets = np.concatenate([[0], np.cumsum(dims)])
-    features = np.hstack([signs[b] * (masks[:, b, None] * X) @ bases[b] for b in range(m)])
+    block_of = np.repeat(np.arange(m), dims)  # the block of each feature column
+    features = np.empty((X.shape[0], offsets[-1]))
+    for b in range(m):  # X N_b, then the pattern and sign (no masked copy of X per block)
+        np.matmul(X, bases[b], out=features[:, offsets[b]:offsets[b + 1]])
+    features *= masks[:, block_of]
+    features *= signs[block_of]
     z = np.concatenate([bases[b].T @ start[b] for b in range(m)])
     alive = np.ones(m, dtype=bool)
     gram = features.T @ features if loss.name == "squared" else None
@@ -221,7 +226,7 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
             if trial <= value + 1e-15 * abs(value):
                 alive &= ~dead
                 z, value = trial_z, trial
-        keep = np.concatenate([np.full(dims[b], alive[b]) for b in range(m)]) if m else np.zeros(0, bool)
+        keep = alive[block_of]
         if not keep.any():
             break
         prediction = features @ z
