@@ -48,20 +48,21 @@ INTERIOR_MARGIN = 1e-11
 SAME_DIRECTION = 1e-12
 
 
-def interior_direction(u, X, mask, gate=None):
+def interior_direction(u, X, mask, gate=None, row_norms=None):
     r"""A unit vector near ``u`` with :math:`s_kx_k^\top\bar u\ge\text{margin}\,\|x_k\|` for every row.
 
     The rows that fail are pushed inside along the minimum-norm correction on their span (a move of
     the order of the margin, ``INTERIOR_MARGIN``); if that does not suffice, along the pattern's
     ``gate`` (an interior point for a generic gate; ignored when it does not act on the columns of
-    ``X``). Returns None when neither works.
+    ``X``). Returns None when neither works. ``row_norms`` (:math:`\|x_k\|`) may be passed when
+    many directions are made interior for the same ``X``.
     """
     norm = np.linalg.norm(u)
     if norm == 0:
         return None
     u = u / norm
     signs = np.where(mask, 1.0, -1.0)
-    row_norms = np.linalg.norm(X, axis=1)
+    row_norms = np.linalg.norm(X, axis=1) if row_norms is None else row_norms
     target = INTERIOR_MARGIN * row_norms
     for _ in range(3):
         slack = signs * (X @ u) - target
@@ -158,6 +159,7 @@ class _ColumnGeneration:
         self.loss = get_loss(program.loss)
         self.gated = program.activation == "gated"
         self.allowed = program.blocks.copy()
+        self.row_norms = np.linalg.norm(self.X, axis=1)
         n, d = self.X.shape
         P = program.n_patterns
         self.columns = _ColumnSet(n, d, self.gated, self.loss.name == "squared")
@@ -173,7 +175,7 @@ class _ColumnGeneration:
         if self.gated:
             norm = np.linalg.norm(point)
             return point / norm if norm > 0 else None
-        return interior_direction(point, self.X, self.masks[:, pattern], self.gates[:, pattern])
+        return interior_direction(point, self.X, self.masks[:, pattern], self.gates[:, pattern], self.row_norms)
 
     # -------------------------------------------------------------- pricing
     def price(self, nu, exact_blocks=(), top=1):
@@ -305,7 +307,7 @@ class _ColumnGeneration:
                                       [np.eye(d)] * len(keys), current)
             current = result.blocks
         else:
-            row_norms = np.maximum(np.linalg.norm(self.X, axis=1), 1e-300)
+            row_norms = np.maximum(self.row_norms, 1e-300)
             row_signs = np.where(self.masks[:, patterns], 1.0, -1.0)  # (n, m)
 
             def slacks(W):  # normalised s_k x_k^T w_b, shape (n, m)
@@ -313,8 +315,8 @@ class _ColumnGeneration:
 
             start_norms = np.linalg.norm(current, axis=1)
             faces = [np.flatnonzero(column <= 1e-9 * norm) for column, norm in zip(slacks(current).T, start_norms)]
+            bases = [face_basis(self.X, None, rows) for rows in faces]
             for _ in range(5):
-                bases = [face_basis(self.X, None, rows) for rows in faces]
                 alive = np.array([basis.shape[1] > 0 and np.any(w) for basis, w in zip(bases, current)])
                 dimension = sum(bases[b].shape[1] for b in np.flatnonzero(alive))
                 if not alive.any() or dimension > self.max_polish_dimension:
@@ -336,6 +338,7 @@ class _ColumnGeneration:
                     current, hit = own, np.flatnonzero(limits < 1.0)
                 for b in hit:
                     faces[b] = np.append(faces[b], blocking[b])
+                    bases[b] = face_basis(self.X, None, faces[b])  # only the faces that grew change
         keys_used = keys
         directions, magnitudes, kept_patterns, kept_signs = [], [], [], []
         for position in range(len(keys_used)):
