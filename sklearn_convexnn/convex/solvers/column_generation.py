@@ -307,14 +307,15 @@ class _ColumnGeneration:
                                       [np.eye(d)] * len(keys), current)
             current = result.blocks
         else:
-            row_norms = np.maximum(self.row_norms, 1e-300)
+            X_unit = self.X / np.maximum(self.row_norms, 1e-300)[:, None]
             row_signs = np.where(self.masks[:, patterns], 1.0, -1.0)  # (n, m)
 
             def slacks(W):  # normalised s_k x_k^T w_b, shape (n, m)
-                return row_signs * (self.X @ W.T) / row_norms[:, None]
+                return row_signs * (X_unit @ W.T)
 
             start_norms = np.linalg.norm(current, axis=1)
-            faces = [np.flatnonzero(column <= 1e-9 * norm) for column, norm in zip(slacks(current).T, start_norms)]
+            slack = slacks(current)  # kept up to date along the steps (the slacks are linear in the blocks)
+            faces = [np.flatnonzero(column <= 1e-9 * norm) for column, norm in zip(slack.T, start_norms)]
             bases = [face_basis(self.X, None, rows) for rows in faces]
             for _ in range(5):
                 alive = np.array([basis.shape[1] > 0 and np.any(w) for basis, w in zip(bases, current)])
@@ -326,7 +327,8 @@ class _ColumnGeneration:
                 target = np.zeros_like(current)
                 target[alive] = result.blocks
                 step = target - current
-                t, blocking, hit, limits = first_wall(slacks(current), slacks(step), faces)
+                rate = slacks(step)
+                t, blocking, hit, limits = first_wall(slack, rate, faces)
                 if t >= 1.0:
                     current = target
                     break
@@ -336,6 +338,9 @@ class _ColumnGeneration:
                 current = current + t * step
                 if self.restricted_objective(own, patterns, signs) <= self.restricted_objective(current, patterns, signs):
                     current, hit = own, np.flatnonzero(limits < 1.0)
+                    slack = slack + np.minimum(limits, 1.0) * rate
+                else:
+                    slack = slack + t * rate
                 for b in hit:
                     faces[b] = np.append(faces[b], blocking[b])
                     bases[b] = face_basis(self.X, None, faces[b])  # only the faces that grew change
