@@ -149,6 +149,12 @@ def test_max_dual_violation_is_the_largest_constraint_value(data_2d, activation)
     if activation == "relu":
         assert np.linalg.norm(direction) == pytest.approx(1.0)
         assert sign * nu @ np.maximum(X @ direction, 0) == pytest.approx(value, rel=1e-9)
+    # ``enough``: the first value found above it, exact (one of the table's), at most the maximum
+    for enough in (0.1 * value, 0.9 * value, 2.0 * value):
+        found, pattern, sign, _ = max_dual_violation(nu, X, arrangement.masks, activation, enough=enough)
+        assert found <= value * (1 + 1e-12)
+        assert found == pytest.approx(table.values[pattern, 0 if sign > 0 or activation == "gated" else 1], rel=1e-12)
+        assert (found > enough) == (value > enough)
 
 
 # ------------------------------------------------------------------------------------ the master

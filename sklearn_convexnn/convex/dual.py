@@ -512,7 +512,7 @@ def dual_constraint(nu, X, masks, activation="relu", above=None):
     return DualConstraint(values, directions)
 
 
-def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None):
+def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None, enough=None):
     r"""Return :math:`(V(\nu), i^\star, s^\star, \bar u^\star)` without projecting every pattern exactly.
 
     ``blocks`` (bool, (P, 2)) restricts the maximum to the existing blocks: column 0 for
@@ -524,7 +524,9 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None
     Uses :math:`\|\Pi_{\mathcal K}(g)\|\le\|g\|`: patterns are visited in batches by decreasing
     :math:`\|g_i\|`; a batch stops once :math:`\|g_i\|` cannot beat the best value found, and a
     projection stops as soon as its upper bound cannot beat it either. The result equals
-    ``dual_constraint(...).max_value`` (over the existing blocks).
+    ``dual_constraint(...).max_value`` (over the existing blocks). With ``enough``, the search ends
+    after the first batch that finds a value above it: the value returned is then an exact value
+    above ``enough`` (a lower bound on :math:`V(\nu)`), enough to know that :math:`V(\nu)>` ``enough``.
 
     Returns
     -------
@@ -567,6 +569,8 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None
         value = float(projections.values[j])
         if value > best[0]:  # exact, or an upper bound when the iteration cap was hit (conservative)
             best = (value, int(index[j]), int(signs[j]), projections.points[j] / value)
+        if enough is not None and projections.exact[j] and best[0] > enough:
+            break
     return best
 
 

@@ -231,6 +231,16 @@ class ConvexProgram:
             )
         return self._shared["beta_max"]
 
+    def _zero_is_optimal(self):
+        r""":math:`\beta\ge\beta_{\max}`, decided by the strongest patterns at :math:`\nu_0` when one of them
+        already violates (then :attr:`beta_max`, which prices every pattern exactly, is not needed)."""
+        if "beta_max" not in self._shared:
+            nu_zero = get_loss(self.loss).zero_prediction_dual(self.y)
+            if max_dual_violation(nu_zero, self.X, self.masks, self.activation, blocks=self.blocks,
+                                  enough=self.beta)[0] > self.beta:
+                return False
+        return self.beta >= self.beta_max
+
     def _target_scale(self):
         r"""The factor :math:`s` by which the backend's targets are divided (1: none).
 
@@ -407,7 +417,7 @@ class ConvexProgram:
         if max_iter is not None and (isinstance(max_iter, (bool, np.bool_))
                                      or not isinstance(max_iter, (int, np.integer)) or max_iter < 1):
             raise ValueError(f"max_iter must be a positive integer or None, got {max_iter!r}.")
-        if self.beta >= self.beta_max:
+        if self._zero_is_optimal():
             # THEORY §D step 9: the zero point is optimal with a zero gap. No backend is needed, and
             # interior-point solvers return noise blocks, or fail, on this degenerate problem.
             zeros = np.zeros((self.n_patterns, self.X.shape[1]))
