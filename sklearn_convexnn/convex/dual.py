@@ -525,8 +525,9 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None
     :math:`\|g_i\|`; a batch stops once :math:`\|g_i\|` cannot beat the best value found, and a
     projection stops as soon as its upper bound cannot beat it either. The result equals
     ``dual_constraint(...).max_value`` (over the existing blocks). With ``enough``, the search ends
-    after the first batch that finds a value above it: the value returned is then an exact value
-    above ``enough`` (a lower bound on :math:`V(\nu)`), enough to know that :math:`V(\nu)>` ``enough``.
+    after the first batch that finds an exact value above it, which shows :math:`V(\nu)>` ``enough``;
+    the value returned is then that batch's best (exact unless an earlier projection hit its iteration
+    cap), not necessarily the maximum.
 
     Returns
     -------
@@ -569,7 +570,7 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None
         value = float(projections.values[j])
         if value > best[0]:  # exact, or an upper bound when the iteration cap was hit (conservative)
             best = (value, int(index[j]), int(signs[j]), projections.points[j] / value)
-        if enough is not None and projections.exact[j] and best[0] > enough:
+        if enough is not None and projections.exact[j] and value > enough:  # V >= this exact value > enough
             break
     return best
 
