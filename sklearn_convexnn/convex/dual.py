@@ -526,8 +526,8 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None
     projection stops as soon as its upper bound cannot beat it either. The result equals
     ``dual_constraint(...).max_value`` (over the existing blocks). With ``enough``, the search ends
     after the first batch that finds an exact value above it, which shows :math:`V(\nu)>` ``enough``;
-    the value returned is then that batch's best (exact unless an earlier projection hit its iteration
-    cap), not necessarily the maximum.
+    the value returned is then the largest found so far (at least that exact value), not necessarily
+    :math:`V(\nu)`.
 
     Returns
     -------
