@@ -232,7 +232,7 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
         prediction = features @ z
         nu = loss.negative_gradient(prediction, y)
         safe = np.where(norms > 0, norms, 1.0)
-        unit = z / np.repeat(safe, dims)
+        unit = z / safe[block_of]
         gradient = -(features.T @ nu) + beta * unit
         if gram is not None:
             hessian = gram.copy()
