@@ -184,10 +184,11 @@ class _ColumnGeneration:
 
         Returns ``values`` (P, 2) — :math:`\|\Pi_{\mathcal K_i}(s g_i)\|` where ``exact``, an upper bound
         elsewhere —, the projections ``points`` (P, 2, d) and ``exact`` (P, 2). Candidates are visited by
-        decreasing :math:`\|g_i\|` in growing chunks, and a projection stops as soon as its bound shows it
-        is neither among the ``top`` largest values above :math:`\beta` found so far nor one of the
-        ``exact_blocks`` (partial pricing). Once a chunk brings the number of violators found to
-        ``top``, the scan ends: the master takes at most ``top`` new columns, and the values of the
+        decreasing :math:`\|g_i\|` in chunks (the next one sized for the violators still wanted at the rate
+        found so far, times 2.5 to leave a choice, at most twice the last), and a projection stops as soon
+        as its bound shows it is neither among the ``top`` largest values above :math:`\beta` found so far
+        nor one of the ``exact_blocks`` (partial pricing). Once a chunk brings the number of violators
+        found to ``top``, the scan ends: the master takes at most ``top`` new columns, and the values of the
         candidates not visited stay their bounds :math:`\|g_i\|` — so ``values.max()`` is always an upper
         bound on :math:`V(\nu)`, exact when the scan ran to its end.
         """
@@ -234,6 +235,8 @@ class _ColumnGeneration:
             exact[index, column] = projections.exact
             self.warm[index, column] = projections.active
             found.extend(projections.values[projections.exact & (projections.values > self.beta)])
+            if 0 < len(found) < top:  # the next chunk: enough candidates at the rate of violators seen so far
+                size = min(size, max(64, int(2.5 * (top - len(found)) * start / len(found))))
             if len(found) >= top:
                 if not need_exact[cand_index[start:], cand_column[start:]].any():
                     break  # enough columns for this round (far from the optimum: most of the pricing's work)
