@@ -108,12 +108,15 @@ class _Batch:
         sign = np.where(self.masks[rows, vectors], 1.0, -1.0)
         new = sign[:, None] * self.X[rows]
         self.E[vectors, slots] = new
-        for j in range(len(vectors)) if len(np.unique(vectors)) < len(vectors) else [slice(None)]:
-            v, k, e = vectors[j], slots[j], new[j]
-            products = np.einsum("...kd,...d->...k", self.E[v], e)
-            self.gram[v, k, :] = products
-            self.gram[v, :, k] = products
         self.Eg[vectors, slots] = np.einsum("bd,bd->b", new, self.G[vectors])
+        if len(np.unique(vectors)) < len(vectors):  # several rows per vector (a warm start): whole Gram matrices
+            changed = np.unique(vectors)
+            E = self.E[changed]
+            self.gram[changed] = np.matmul(E, E.transpose(0, 2, 1))
+            return
+        products = np.einsum("bkd,bd->bk", self.E[vectors], new)
+        self.gram[vectors, slots, :] = products
+        self.gram[vectors, :, slots] = products
 
     def clear(self, vectors, slots):
         self.act[vectors, slots] = -1
