@@ -372,11 +372,13 @@ def target_lines(report):
     return lines
 
 
-def memory_table(scans):
+def memory_table(scans, skipped=False):
     """Markdown lines for the memory scans."""
     lines = ["## Peak memory", "",
              "tracemalloc peak of `ConvexProgram(...).solve(solver)` (numpy/Python allocations; data and "
              "patterns allocated before tracing), with the least-squares slope of log peak vs log size.", ""]
+    if skipped:
+        return lines + ["Not measured in this run (`--skip-memory`)."]
     if scans is None:
         return lines + ["Pending: measured after the timing tables."]
     if not scans:
@@ -427,7 +429,7 @@ def write_results(path, reports, scans, args, elapsed):
         targets = target_lines(report)
         if targets:
             lines += ["Targets (issue 5), measured:", ""] + targets + [""]
-    lines += memory_table(scans)
+    lines += memory_table(scans, skipped=args.skip_memory)
     Path(path).write_text("\n".join(lines) + "\n")
 
 

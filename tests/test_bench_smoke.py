@@ -125,3 +125,11 @@ def test_pyscnn_uses_our_patterns_and_lambda(toy, objective_calls):
     assert relative <= 1e-9
     reference = peers.solve_cvxpy(toy, "CLARABEL", "gated", tol=1e-9)
     assert result.objective == pytest.approx(reference.objective, rel=1e-5)
+
+
+def test_memory_section_says_when_it_was_skipped():
+    """``--skip-memory`` is reported as such, not as "no native solver registered"."""
+    skipped = "\n".join(run.memory_table([], skipped=True))
+    assert "--skip-memory" in skipped and "No native solver" not in skipped
+    assert "No native solver" in "\n".join(run.memory_table([]))
+    assert "Pending" in "\n".join(run.memory_table(None))
