@@ -15,7 +15,8 @@ from sklearn_convexnn.convex.dual import (
     project_onto_cone,
     project_onto_cones,
 )
-from sklearn_convexnn.convex.solvers import AUTO_CVXPY_RELU, SOLVERS, auto_solver, resolve_solver
+from sklearn_convexnn.convex.solvers import AUTO_CVXPY_GATED, AUTO_CVXPY_RELU, SOLVERS, auto_solver, resolve_solver
+from sklearn_convexnn.convex.solvers import column_generation
 from sklearn_convexnn.convex.solvers.column_generation import _ColumnGeneration
 from sklearn_convexnn.convex.solvers.nonnegative_lasso import nonnegative_quadratic, solve_nonnegative_lasso
 from sklearn_convexnn.convex.solvers.support_newton import solve_on_support
@@ -261,6 +262,47 @@ def test_column_generation_agrees_with_cvxpy(request, which, loss, activation, r
         assert not np.any(solution.u[~blocks[:, 0]]) and not np.any(solution.v[~blocks[:, 1]])
 
 
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+@pytest.mark.parametrize("which", ["data_2d", "data_random"])
+def test_gated_polish_on_subspaces_agrees_with_cvxpy(request, monkeypatch, which, loss):
+    """The gated polish of a large support (Newton on each block's recent subspace) reaches the same optimum."""
+    monkeypatch.setattr(column_generation, "FULL_GATED_POLISH", 0)  # every polish on subspaces
+    X, y, beta, arrangement = problem(request, which, loss)
+    program = ConvexProgram(X, y, beta, arrangement, activation="gated", loss=loss)
+    reference = program.solve("cvxpy")
+    spans = []
+    original = column_generation._ColumnGeneration.column_spans
+    monkeypatch.setattr(column_generation._ColumnGeneration, "column_spans",
+                        lambda self, *args: spans.append(original(self, *args)) or spans[-1])
+    solution = program.solve("cg", tol=1e-9)
+    assert spans and solution.status == "optimal"
+    assert any(basis.shape[1] < X.shape[1] + 1 for bases in spans for basis in bases)  # smaller than the blocks
+    scale = max(1.0, abs(reference.objective))
+    if loss == "squared":
+        assert abs(solution.objective - reference.objective) <= 1e-6 * scale
+    else:
+        assert reference.lower_bound - 1e-9 <= solution.objective <= reference.objective + 1e-9 * scale
+    assert -1e-12 <= solution.relative_gap <= 1e-6
+
+
+def test_gated_polish_subspaces_hold_the_block_and_its_steepest_direction(data_random):
+    X, y, beta, arrangement = data_random
+    program = ConvexProgram(X, y, beta, arrangement, activation="gated")
+    state = column_generation._ColumnGeneration(program, 1e-9, 0.05)
+    X_aug, masks = program.X, program.masks
+    rng = np.random.default_rng(1)
+    patterns = np.array([0, 3, 7])
+    for _ in range(3):  # later calls add to each block's memory, up to SPAN_MEMORY vectors
+        blocks, nu = rng.standard_normal((3, X_aug.shape[1])), rng.standard_normal(len(y))
+        bases = state.column_spans(patterns, blocks, nu)
+        for b, (i, basis) in enumerate(zip(patterns, bases)):
+            np.testing.assert_allclose(basis.T @ basis, np.eye(basis.shape[1]), atol=1e-12)
+            assert basis.shape[1] <= column_generation.SPAN_MEMORY
+            for vector in (blocks[b], X_aug.T @ (masks[:, i] * nu)):
+                assert np.linalg.norm(vector - basis @ (basis.T @ vector)) <= 1e-10 * np.linalg.norm(vector)
+    assert min(basis.shape[1] for basis in bases) == min(column_generation.SPAN_MEMORY, X_aug.shape[1])
+
+
 @pytest.mark.parametrize("top", [1, 5, 1000])
 def test_partial_pricing_bounds_the_dual_violation(top):
     """Pricing that stops after ``top`` violators: exact where it says so, an upper bound everywhere."""
@@ -374,6 +416,9 @@ def test_auto_picks_cvxpy_only_for_tiny_squared_problems(data_1d, data_random):
     assert auto_solver(ConvexProgram(X_big, y_big, 1.0, big)) == "cg"
     name, backend = resolve_solver("auto", ConvexProgram(X_big, y_big, 1.0, big))
     assert name == "cg" and backend.func is SOLVERS["cg"]  # with the interior-point fallback enabled
+    gated = ConvexProgram(X_big, y_big, 1.0, big, activation="gated")
+    assert np.prod(gated.shape) >= AUTO_CVXPY_GATED and auto_solver(gated) == "cg"
+    assert auto_solver(ConvexProgram(X, y, beta, arrangement, activation="gated")) == "cvxpy"  # n * P * d < 50 000
     with pytest.raises(ValueError, match="solver"):
         resolve_solver("newton", ConvexProgram(X, y, beta, arrangement))
 

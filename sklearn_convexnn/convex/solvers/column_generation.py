@@ -47,6 +47,15 @@ __all__ = ["interior_direction", "solve_column_generation"]
 INTERIOR_MARGIN = 1e-11
 #: directions closer than this (1 - cosine) are the same direction
 SAME_DIRECTION = 1e-12
+#: gated polish: Newton on whole blocks up to this total dimension; above it, on each block's recent subspace
+FULL_GATED_POLISH = 600
+#: gated polish on subspaces: a block's subspace is spanned by its latest this many vectors (w_b, g_i(nu), ...)
+SPAN_MEMORY = 4
+#: ... doubled, up to this, after a round whose duality gap fell by less than 20% on a support that did not
+#: grow (weak regularization: more free block dimensions than samples)
+MAX_SPAN_MEMORY = 8
+#: gated polish on subspaces: Newton steps per polish (the subspaces change every round)
+SUBSPACE_NEWTON_STEPS = 1
 
 
 def interior_direction(u, X, mask, gate=None, row_norms=None):
@@ -170,6 +179,9 @@ class _ColumnGeneration:
         self.max_polish_dimension = max_polish_dimension
         self.prediction = np.zeros(n)
         self.objective = self.loss.value(self.prediction, self.y)
+        self.span_memory = {}  # gated: pattern -> the latest vectors of its polish subspace
+        self.span_size = SPAN_MEMORY  # see MAX_SPAN_MEMORY
+        self.polished_on_subspaces = False
 
     # ----------------------------------------------------------- directions
     def direction(self, point, pattern, sign):
@@ -288,13 +300,34 @@ class _ColumnGeneration:
         v[patterns[signs < 0]] = W[signs < 0]
         return self.program.objective_of(u, v)
 
+    def column_spans(self, patterns, blocks, nu):
+        r"""Gated polish subspaces: orthonormal bases of :math:`\operatorname{span}\{w_b,\ g_{i_b}(\nu),\ \dots\}`.
+
+        Each block's subspace holds the block :math:`w_b` itself, its steepest direction
+        :math:`g_i(\nu)=X^\top D_i\nu` and the vectors of its earlier subspaces, newest first, up to
+        ``span_size`` vectors (a limited-memory subspace method: the program restricted to these
+        subspaces is far smaller than on whole blocks when the support is large, and the block is a
+        point of it).
+        """
+        G = self.X.T @ (self.masks[:, patterns] * nu[:, None])  # (d, m)
+        bases = []
+        for b, i in enumerate(patterns):
+            earlier = self.span_memory.get(int(i), np.zeros((0, len(G))))
+            vectors = np.vstack([blocks[b], G[:, b], earlier])[:self.span_size]
+            self.span_memory[int(i)] = vectors
+            _, singular, right = np.linalg.svd(vectors, full_matrices=False)
+            bases.append(right[singular > 1e-10 * singular[0]].T)
+        return bases
+
     def polish(self, nu):
         """Re-optimise the support with free directions (primal active set on the cone faces); keep it if better.
 
         Each block starts on the face of its cone where its current value lies (its tight rows). Newton's
         method solves the program restricted to these faces; if the step leaves a cone, the blocks move
         only up to the first cone constraint they meet (the objective is convex, so that point is no
-        worse), the constraint joins the face, and Newton runs again.
+        worse), the constraint joins the face, and Newton runs again. The gated program has no cones:
+        Newton runs on whole blocks, or, above ``FULL_GATED_POLISH`` dimensions, takes
+        ``SUBSPACE_NEWTON_STEPS`` step(s) on each block's recent subspace (:meth:`column_spans`).
         """
         blocks = self.columns.support_blocks()
         if not blocks:
@@ -305,10 +338,14 @@ class _ColumnGeneration:
         current = np.array([blocks[key] for key in keys])
         d = self.X.shape[1]
         if self.gated:
-            if len(keys) * d > self.max_polish_dimension:
-                return False
+            bases, steps = [np.eye(d)] * len(keys), {}
+            self.polished_on_subspaces = len(keys) * d > FULL_GATED_POLISH
+            if self.polished_on_subspaces:
+                bases, steps = self.column_spans(patterns, current, nu), {"max_iter": SUBSPACE_NEWTON_STEPS}
+                if sum(basis.shape[1] for basis in bases) > self.max_polish_dimension:
+                    return False
             result = solve_on_support(self.X, self.y, self.beta, self.loss, self.masks[:, patterns], signs,
-                                      [np.eye(d)] * len(keys), current)
+                                      bases, current, **steps)
             current = result.blocks
         else:
             X_unit = self.X / np.maximum(self.row_norms, 1e-300)[:, None]
@@ -497,6 +534,7 @@ def _column_generation(program, tol, max_iter, warm_start, verbose, polish_below
     stalled = 0
     failed_polishes = 0
     rounds = 0
+    gap, support_size = np.inf, 0
     try:
         for rounds in range(1, max_iter + 1):
             nu = state.loss.negative_gradient(state.prediction, state.y)
@@ -504,7 +542,11 @@ def _column_generation(program, tol, max_iter, warm_start, verbose, polish_below
             max_new = max_new_columns or max(100, 2 * len(state.columns))
             values, points, exact = state.price(nu, exact_blocks=support, top=max_new)
             violation = float(values.max(initial=0.0))
-            gap = state.gap(nu, violation)
+            previous_gap, gap = gap, state.gap(nu, violation)
+            support_size, previous_support_size = len(state.columns.support_blocks()), support_size
+            # slow progress on a support that stopped growing: larger polish subspaces
+            if state.polished_on_subspaces and gap > 0.8 * previous_gap and support_size == previous_support_size:
+                state.span_size = min(2 * state.span_size, MAX_SPAN_MEMORY)
             if progress is not None:
                 progress.update(1)
                 progress.set_postfix(objective=f"{state.objective:.6g}", gap=f"{gap / max(1.0, abs(state.objective)):.1e}",
