@@ -21,8 +21,8 @@ Backends
     exact there, and "cg" converges slowly when the support has more free dimensions than there are samples
     (weak regularization) — else ``"cg"``. Measured: diabetes (n * P = 44 200) ReLU cg 0.36 s vs Clarabel
     16.7 s; gated (with the polish on subspaces), (200, 5, 50) (n * P * d = 6e4) cg 0.06 s vs Clarabel
-    0.09 s, diabetes (4.9e5) 0.34 s vs 0.43 s, breast cancer (1.8e6) 0.39 s vs 3.3 s, (1000, 10, 200)
-    (2.2e6) 0.50 s vs 2.7 s; with beta / 100 on diabetes 2.7 s vs 0.47 s.
+    0.09 s, diabetes (4.9e5) 0.47 s vs 0.43 s, breast cancer (1.8e6) 0.42 s vs 3.3 s, (1000, 10, 200)
+    (2.2e6) 0.98 s vs 2.7 s; with beta / 100 on diabetes 2.2 s vs 0.47 s (``bench/results.md``).
 """
 
 from __future__ import annotations
