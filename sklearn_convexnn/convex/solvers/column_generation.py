@@ -23,7 +23,11 @@ small set of them:
    when the support and faces are right; the pricing then certifies it.
 
 The gated program (CG) is the same method without cones: the columns are :math:`D_iX\bar u` for any
-unit :math:`\bar u`, and the best one for pattern :math:`i` is :math:`g_i/\|g_i\|`.
+unit :math:`\bar u`, and the best one for pattern :math:`i` is :math:`g_i/\|g_i\|`. Its polish runs
+Newton on whole blocks while the support is small; on a large support (more than ``FULL_GATED_POLISH``
+dimensions) it takes one Newton step per round on a small subspace of each block, spanned by the block,
+its steepest direction :math:`g_i(\nu)` and its earlier such vectors (a limited-memory subspace method:
+each step costs a Newton solve of a few dimensions per block instead of :math:`d`).
 
 Every returned block is a direction strictly inside its cone (a margin of ``1e-11`` relative to the
 row norms, so that the cone constraints hold exactly in floating point) times its coefficient; zero
@@ -309,7 +313,7 @@ class _ColumnGeneration:
         subspaces is far smaller than on whole blocks when the support is large, and the block is a
         point of it).
         """
-        G = self.X.T @ (self.masks[:, patterns] * nu[:, None])  # (d, m)
+        G = pattern_correlations(nu, self.X, self.masks[:, patterns])  # (d, m)
         bases = []
         for b, i in enumerate(patterns):
             earlier = self.span_memory.get(int(i), np.zeros((0, len(G))))
