@@ -240,6 +240,16 @@ def test_newton_drops_the_blocks_that_vanish_at_the_optimum(data_random, loss):
 
 
 # --------------------------------------------------------------------------- agreement with cvxpy
+def assert_same_optimum(solution, reference, loss):
+    """The native solution reaches the cvxpy reference's optimum, with a certified relative gap <= 1e-6."""
+    scale = max(1.0, abs(reference.objective))
+    if loss == "squared":
+        assert abs(solution.objective - reference.objective) <= 1e-6 * scale
+    else:  # Clarabel's exponential cones stop near 1e-5: the native optimum may only be lower
+        assert reference.lower_bound - 1e-9 <= solution.objective <= reference.objective + 1e-9 * scale
+    assert -1e-12 <= solution.relative_gap <= 1e-6
+
+
 @pytest.mark.parametrize("restricted", [False, True])
 @pytest.mark.parametrize("activation", ["relu", "gated"])
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
@@ -251,12 +261,7 @@ def test_column_generation_agrees_with_cvxpy(request, which, loss, activation, r
     reference = program.solve("cvxpy")
     solution = program.solve("cg", tol=1e-9)
     assert solution.status == "optimal" and solution.solver == "cg"
-    scale = max(1.0, abs(reference.objective))
-    if loss == "squared":
-        assert abs(solution.objective - reference.objective) <= 1e-6 * scale
-    else:  # Clarabel's exponential cones stop near 1e-5: the native optimum may only be lower
-        assert reference.lower_bound - 1e-9 <= solution.objective <= reference.objective + 1e-9 * scale
-    assert -1e-12 <= solution.relative_gap <= 1e-6
+    assert_same_optimum(solution, reference, loss)
     assert solution.cone_violation == 0.0
     if blocks is not None:
         assert not np.any(solution.u[~blocks[:, 0]]) and not np.any(solution.v[~blocks[:, 1]])
@@ -271,24 +276,19 @@ def test_gated_polish_on_subspaces_agrees_with_cvxpy(request, monkeypatch, which
     program = ConvexProgram(X, y, beta, arrangement, activation="gated", loss=loss)
     reference = program.solve("cvxpy")
     spans = []
-    original = column_generation._ColumnGeneration.column_spans
-    monkeypatch.setattr(column_generation._ColumnGeneration, "column_spans",
+    original = _ColumnGeneration.column_spans
+    monkeypatch.setattr(_ColumnGeneration, "column_spans",
                         lambda self, *args: spans.append(original(self, *args)) or spans[-1])
     solution = program.solve("cg", tol=1e-9)
     assert spans and solution.status == "optimal"
     assert any(basis.shape[1] < X.shape[1] + 1 for bases in spans for basis in bases)  # smaller than the blocks
-    scale = max(1.0, abs(reference.objective))
-    if loss == "squared":
-        assert abs(solution.objective - reference.objective) <= 1e-6 * scale
-    else:
-        assert reference.lower_bound - 1e-9 <= solution.objective <= reference.objective + 1e-9 * scale
-    assert -1e-12 <= solution.relative_gap <= 1e-6
+    assert_same_optimum(solution, reference, loss)
 
 
 def test_gated_polish_subspaces_hold_the_block_and_its_steepest_direction(data_random):
     X, y, beta, arrangement = data_random
     program = ConvexProgram(X, y, beta, arrangement, activation="gated")
-    state = column_generation._ColumnGeneration(program, 1e-9, 0.05)
+    state = _ColumnGeneration(program, 1e-9, 0.05)
     X_aug, masks = program.X, program.masks
     rng = np.random.default_rng(1)
     patterns = np.array([0, 3, 7])

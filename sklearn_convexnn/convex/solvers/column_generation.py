@@ -184,8 +184,9 @@ class _ColumnGeneration:
         self.prediction = np.zeros(n)
         self.objective = self.loss.value(self.prediction, self.y)
         self.span_memory = {}  # gated: pattern -> the latest vectors of its polish subspace
-        self.span_size = SPAN_MEMORY  # see MAX_SPAN_MEMORY
+        self.span_size = SPAN_MEMORY  # see :meth:`widen_spans_if_slow`
         self.polished_on_subspaces = False
+        self.last_round = (np.inf, 0)  # (duality gap, support size) of the previous pricing
 
     # ----------------------------------------------------------- directions
     def direction(self, point, pattern, sign):
@@ -322,6 +323,17 @@ class _ColumnGeneration:
             _, singular, right = np.linalg.svd(vectors, full_matrices=False)
             bases.append(right[singular > 1e-10 * singular[0]].T)
         return bases
+
+    def widen_spans_if_slow(self, gap, support_size):
+        """Double the gated polish subspaces' size (up to ``MAX_SPAN_MEMORY``) when progress is slow.
+
+        Slow: with the polish on subspaces, the duality gap fell by less than 20% since the previous
+        pricing and the support did not grow (weak regularization).
+        """
+        last_gap, last_support_size = self.last_round
+        if self.polished_on_subspaces and gap > 0.8 * last_gap and support_size == last_support_size:
+            self.span_size = min(2 * self.span_size, MAX_SPAN_MEMORY)
+        self.last_round = (gap, support_size)
 
     def polish(self, nu):
         """Re-optimise the support with free directions (primal active set on the cone faces); keep it if better.
@@ -538,19 +550,16 @@ def _column_generation(program, tol, max_iter, warm_start, verbose, polish_below
     stalled = 0
     failed_polishes = 0
     rounds = 0
-    gap, support_size = np.inf, 0
     try:
         for rounds in range(1, max_iter + 1):
             nu = state.loss.negative_gradient(state.prediction, state.y)
-            support = list(state.columns.support_blocks()) if polishing else ()
+            support_blocks = state.columns.support_blocks()
+            support = list(support_blocks) if polishing else ()
             max_new = max_new_columns or max(100, 2 * len(state.columns))
             values, points, exact = state.price(nu, exact_blocks=support, top=max_new)
             violation = float(values.max(initial=0.0))
-            previous_gap, gap = gap, state.gap(nu, violation)
-            support_size, previous_support_size = len(state.columns.support_blocks()), support_size
-            # slow progress on a support that stopped growing: larger polish subspaces
-            if state.polished_on_subspaces and gap > 0.8 * previous_gap and support_size == previous_support_size:
-                state.span_size = min(2 * state.span_size, MAX_SPAN_MEMORY)
+            gap = state.gap(nu, violation)
+            state.widen_spans_if_slow(gap, len(support_blocks))
             if progress is not None:
                 progress.update(1)
                 progress.set_postfix(objective=f"{state.objective:.6g}", gap=f"{gap / max(1.0, abs(state.objective)):.1e}",
