@@ -8,7 +8,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_convexnn.arrangements import Arrangement, add_intercept, enumerate_patterns
 from sklearn_convexnn.convex.program import ConvexProgram
-from sklearn_convexnn.datasets import make_teaching_1d, make_teaching_2d
+from sklearn_convexnn.datasets import example_he, make_continuum, make_teaching_1d, make_teaching_2d
+from sklearn_convexnn.landscape.optimal_set import optimal_set
 from sklearn_convexnn.landscape.stationary import (
     StationarityReport,
     network_blocks,
@@ -132,8 +133,22 @@ def test_polished_network_is_a_stationary_point():
         assert again.is_stationary
         assert again.classification in ("global", "spurious")
         assert again.classification == ("global" if report.certificate.is_global_minimum else "spurious")
-        assert again.polish_distance <= 1e-6
+        # polishing is idempotent: the polished network is its own polish (up to the rounding of rebalancing)
+        assert again.polish_distance <= 1e-12 * np.linalg.norm(polished.to_vector())
         assert again.polish_objective_change == pytest.approx(0, abs=1e-12)
+
+
+def test_an_optimal_network_is_its_own_polish():
+    """On a flat optimal set (make_continuum, example H-e) polishing an optimal network leaves it in place."""
+    for data in (make_continuum(4), example_he()):
+        S = optimal_set(data.X, data.y, data.beta)
+        points = list(S.vertices()) + [S.random_coefficients(S.max_width, random_state=seed) for seed in range(3)]
+        for coefficients in points:
+            network = S.network(coefficients)
+            report = stationarity(network, data.X, data.y, data.beta)
+            assert report.classification == "global"
+            assert report.polish_distance <= 1e-12 * np.linalg.norm(network.to_vector())
+            assert report.polish_objective_change >= 0
 
 
 def test_logistic_loss_classes():

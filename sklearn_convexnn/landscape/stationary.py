@@ -463,22 +463,24 @@ def balanced_network(blocks, signs, fit_intercept):
 def _polish(network, X, X_aug, y, beta, loss):
     r"""(own blocks, restricted optimum, polished network) for a validated problem.
 
-    When the restricted optimum could not be verified (a ConvergenceWarning was issued) and the
-    solver's point is worse than the network's own point of the same program
-    (:math:`u_i=\sum_{j\in(i,+)}|\alpha_j|\tilde w_j`, likewise :math:`v_i`, never worse than the
-    network), that point is returned: polishing never increases :math:`F_m`.
+    The network's own point of the restricted program
+    (:math:`u_i=\sum_{j\in(i,+)}|\alpha_j|\tilde w_j`, likewise :math:`v_i`, balanced; never worse than the
+    network) is kept instead of the solver's point unless the solver's is lower by more than the float64
+    rounding of :math:`F`: polishing never increases :math:`F_m` (also when the restricted optimum could
+    not be verified), and polishing a polished network returns it (on a flat optimal set the solver may
+    return another optimal point).
     """
     own = network_blocks(network, X_aug)
     restricted = solve_restricted(X_aug, y, beta, own.arrangement, own.blocks, loss)
     polished = network_from_blocks(network, own, restricted.u, restricted.v)
-    if not restricted.verified:
-        u, v = np.zeros_like(restricted.u), np.zeros_like(restricted.v)
-        for j in np.flatnonzero(own.pattern >= 0):
-            block = abs(network.output_weights[j]) * network.augmented_weights[j]
-            (u if own.sign[j] > 0 else v)[own.pattern[j]] += block
-        start = network_from_blocks(network, own, u, v)
-        if start.objective(X, y, beta, loss) < polished.objective(X, y, beta, loss):
-            polished = start
+    u, v = np.zeros_like(restricted.u), np.zeros_like(restricted.v)
+    for j in np.flatnonzero(own.pattern >= 0):
+        block = abs(network.output_weights[j]) * network.augmented_weights[j]
+        (u if own.sign[j] > 0 else v)[own.pattern[j]] += block
+    start = network_from_blocks(network, own, u, v)
+    rounding = network_rounding_scales(start, X_aug, y, beta)[1]
+    if start.objective(X, y, beta, loss) <= polished.objective(X, y, beta, loss) + rounding:
+        polished = start
     return own, restricted, polished
 
 
