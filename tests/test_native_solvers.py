@@ -5,9 +5,12 @@ import warnings
 import numpy as np
 import pytest
 from scipy.optimize import nnls
+from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
 
 from sklearn_convexnn import ConvexProgram, sample_patterns
+from sklearn_convexnn.arrangements import add_intercept
 from sklearn_convexnn.convex.program import SolverError
 from sklearn_convexnn.convex.dual import (
     dual_constraint,
@@ -15,7 +18,14 @@ from sklearn_convexnn.convex.dual import (
     project_onto_cone,
     project_onto_cones,
 )
-from sklearn_convexnn.convex.solvers import AUTO_CVXPY_GATED, AUTO_CVXPY_RELU, SOLVERS, auto_solver, resolve_solver
+from sklearn_convexnn.convex.solvers import (
+    AUTO_CVXPY_GATED,
+    AUTO_CVXPY_RELU,
+    AUTO_FALLBACK_SIZE,
+    SOLVERS,
+    auto_solver,
+    resolve_solver,
+)
 from sklearn_convexnn.convex.solvers import column_generation
 from sklearn_convexnn.convex.solvers.column_generation import _ColumnGeneration
 from sklearn_convexnn.convex.solvers.nonnegative_lasso import nonnegative_quadratic, solve_nonnegative_lasso
@@ -212,6 +222,40 @@ def test_newton_on_a_known_support_matches_cvxpy(data_random):
                               [np.eye(X.shape[1])] * len(support), reference.u[support])
     assert result.converged
     assert result.objective == pytest.approx(reference.objective, rel=1e-7)
+
+
+def test_newton_from_a_carried_damping_reaches_the_same_optimum(data_random):
+    """Starting Levenberg–Marquardt from a damping (as the polish carries it) changes the path, not the optimum."""
+    X, y, beta, arrangement = data_random
+    P = arrangement.n_patterns
+    start = np.random.default_rng(3).standard_normal((P, X.shape[1]))
+    results = [solve_on_support(X, y, beta / 20, "squared", arrangement.masks, np.ones(P), [np.eye(X.shape[1])] * P,
+                                start, max_iter=200, damping=damping) for damping in (0.0, 1e-2)]
+    assert all(result.converged and result.damping >= 0 for result in results)
+    assert results[1].objective == pytest.approx(results[0].objective, rel=1e-10)
+
+
+def test_damped_relu_polish_takes_few_newton_steps_and_stays_exact(monkeypatch):
+    """Weak regularization, more face dimensions than samples: once Newton needs damping the ReLU polish takes
+    ``DAMPED_POLISH_STEPS`` steps between wall checks (it ran each damped solve to convergence, 6x slower here),
+    and column generation still reaches Clarabel's optimum."""
+    rng = np.random.default_rng(0)
+    X = add_intercept(rng.standard_normal((60, 12)))
+    y = np.maximum(X @ rng.standard_normal((13, 5)), 0) @ rng.standard_normal(5) + 0.3 * rng.standard_normal(60)
+    y = (y - y.mean()) / y.std()
+    arrangement = sample_patterns(X, 30, random_state=1)
+    steps = []
+    newton = column_generation.solve_on_support
+
+    def recorded(*args, **options):
+        steps.append(options.get("max_iter"))
+        return newton(*args, **options)
+
+    monkeypatch.setattr(column_generation, "solve_on_support", recorded)
+    solution = ConvexProgram(X, y, 0.05, arrangement).solve("cg")
+    monkeypatch.undo()
+    assert steps.count(column_generation.DAMPED_POLISH_STEPS) >= len(steps) // 2
+    assert_same_optimum(solution, ConvexProgram(X, y, 0.05, arrangement).solve("cvxpy"), "squared")
 
 
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
@@ -421,6 +465,41 @@ def test_auto_picks_cvxpy_only_for_tiny_squared_problems(data_1d, data_random):
     assert auto_solver(ConvexProgram(X, y, beta, arrangement, activation="gated")) == "cvxpy"  # n * P * d < 50 000
     with pytest.raises(ValueError, match="solver"):
         resolve_solver("newton", ConvexProgram(X, y, beta, arrangement))
+
+
+def real_gated_program(loader, beta_factor):
+    """A gated program on a scikit-learn data set (standardized, 100 sampled gates, beta = n / 200 times a factor)."""
+    X, y = loader(return_X_y=True)
+    X = add_intercept(StandardScaler().fit_transform(X))
+    y = (y - y.mean()) / y.std()
+    arrangement = sample_patterns(X, 100, random_state=1)
+    return ConvexProgram(X, y, beta_factor * len(y) / 200, arrangement, activation="gated")
+
+
+@pytest.mark.parametrize("loader, beta_factor, falls_back", [(load_diabetes, 0.01, True),
+                                                             (load_breast_cancer, 1.0, False)])
+def test_interior_point_fallback_only_when_the_gap_falls_slowly(monkeypatch, loader, beta_factor, falls_back):
+    """The fallback of ``solver="auto"`` takes the interior-point solution after 8 rounds only when the gap fell by
+    less than half in the last 4 (weak regularization, every block active); a gap that is large but falling fast
+    (breast cancer: 0.35 after 8 rounds, down from 0.9) is left to column generation. The answer is exact either way."""
+    from sklearn_convexnn.convex.solvers import cvxpy_backend
+
+    calls = []
+
+    def counted(program, **options):
+        calls.append(options)
+        return solve_cvxpy(program, **options)
+
+    solve_cvxpy = cvxpy_backend.solve_cvxpy
+    program = real_gated_program(loader, beta_factor)
+    assert np.prod(program.shape) <= AUTO_FALLBACK_SIZE
+    reference = program.solve("cvxpy")
+    monkeypatch.setattr(cvxpy_backend, "solve_cvxpy", counted)
+    solution = program.solve("auto")
+    assert solution.solver == "cg" and solution.status == "optimal"
+    assert len(calls) == int(falls_back)
+    assert solution.objective == pytest.approx(reference.objective, rel=1e-6)
+    assert solution.relative_gap <= 1e-6
 
 
 def test_verbose_shows_a_progress_bar(data_random, capsys):

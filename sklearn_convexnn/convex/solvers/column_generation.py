@@ -60,6 +60,10 @@ SPAN_MEMORY = 4
 MAX_SPAN_MEMORY = 8
 #: gated polish on subspaces: Newton steps per polish (the subspaces change every round)
 SUBSPACE_NEWTON_STEPS = 1
+#: ReLU polish: Newton steps between wall checks once Newton needed damping (a flat restricted problem: more
+#: free face dimensions than the samples resolve, where Levenberg–Marquardt crawls and the next wall or
+#: pricing does more); undamped, Newton runs to convergence
+DAMPED_POLISH_STEPS = 2
 
 
 def interior_direction(u, X, mask, gate=None, row_norms=None):
@@ -187,6 +191,7 @@ class _ColumnGeneration:
         self.span_size = SPAN_MEMORY  # see :meth:`widen_spans_if_slow`
         self.polished_on_subspaces = False
         self.last_round = (np.inf, 0)  # (duality gap, support size) of the previous pricing
+        self.damping = 0.0  # the polish's Levenberg–Marquardt damping, carried from one Newton solve to the next
 
     # ----------------------------------------------------------- directions
     def direction(self, point, pattern, sign):
@@ -341,7 +346,9 @@ class _ColumnGeneration:
         Each block starts on the face of its cone where its current value lies (its tight rows). Newton's
         method solves the program restricted to these faces; if the step leaves a cone, the blocks move
         only up to the first cone constraint they meet (the objective is convex, so that point is no
-        worse), the constraint joins the face, and Newton runs again. The gated program has no cones:
+        worse), the constraint joins the face, and Newton runs again — to convergence while it needs no
+        damping, else ``DAMPED_POLISH_STEPS`` steps (Levenberg–Marquardt's damping is carried from one
+        solve to the next). The gated program has no cones:
         Newton runs on whole blocks, or, above ``FULL_GATED_POLISH`` dimensions, takes
         ``SUBSPACE_NEWTON_STEPS`` step(s) on each block's recent subspace (:meth:`column_spans`).
         """
@@ -361,7 +368,8 @@ class _ColumnGeneration:
                 if sum(basis.shape[1] for basis in bases) > self.max_polish_dimension:
                     return False
             result = solve_on_support(self.X, self.y, self.beta, self.loss, self.masks[:, patterns], signs,
-                                      bases, current, **steps)
+                                      bases, current, damping=self.damping, **steps)
+            self.damping = result.damping
             current = result.blocks
         else:
             X_unit = self.X / np.maximum(self.row_norms, 1e-300)[:, None]
@@ -379,8 +387,11 @@ class _ColumnGeneration:
                 dimension = sum(bases[b].shape[1] for b in np.flatnonzero(alive))
                 if not alive.any() or dimension > self.max_polish_dimension:
                     return False
+                steps = DAMPED_POLISH_STEPS if self.damping > 0 else 50
                 result = solve_on_support(self.X, self.y, self.beta, self.loss, self.masks[:, patterns[alive]],
-                                          signs[alive], [bases[b] for b in np.flatnonzero(alive)], current[alive])
+                                          signs[alive], [bases[b] for b in np.flatnonzero(alive)], current[alive],
+                                          max_iter=steps, damping=self.damping)
+                self.damping = result.damping
                 target = np.zeros_like(current)
                 target[alive] = result.blocks
                 step = target - current
@@ -512,12 +523,13 @@ def solve_column_generation(program, *, tol=1e-8, max_iter=None, warm_start=None
     max_new_columns : int or None
         Most columns added per round (default: ``max(100, 2 * support)``).
     fallback_size : int or None
-        When ``n * P * d`` is at most this and the relative gap is still above 1e-3 after 8 rounds (or
-        stalls), take the blocks of the interior-point solution (cvxpy + Clarabel) as columns and
-        finish from there. This happens when the support has more free dimensions than there are
-        samples (weak regularization, all blocks active): the fixed directions then converge slowly and
-        the polish is flat. The answer is still this method's: sparse, exactly feasible, certified.
-        ``solver="auto"`` uses it; None (default) never does.
+        When ``n * P * d`` is at most this and, after 8 rounds, the relative gap is above 1e-3 and fell
+        by less than half in the last 4 rounds (or when the objective stalls), take the blocks of the
+        interior-point solution (cvxpy + Clarabel) as columns and finish from there. This happens when
+        the support has more free dimensions than there are samples (weak regularization, all blocks
+        active): the fixed directions then converge slowly and the polish is flat. The answer is still
+        this method's: sparse, exactly feasible, certified. ``solver="auto"`` uses it; None (default)
+        never does.
 
     Returns
     -------
@@ -548,6 +560,7 @@ def _column_generation(program, tol, max_iter, warm_start, verbose, polish_below
     status = "max_iter"
     polishing = warm_start is not None and len(state.columns) > 0
     stalled = 0
+    relative_gaps, best_lower = [], -np.inf  # after each round, to the best lower bound so far
     failed_polishes = 0
     rounds = 0
     try:
@@ -559,6 +572,7 @@ def _column_generation(program, tol, max_iter, warm_start, verbose, polish_below
             values, points, exact = state.price(nu, exact_blocks=support, top=max_new)
             violation = float(values.max(initial=0.0))
             gap = state.gap(nu, violation)
+            best_lower = max(best_lower, state.objective - gap)  # (the bound moves with nu: not monotone)
             state.widen_spans_if_slow(gap, len(support_blocks))
             if progress is not None:
                 progress.update(1)
@@ -577,7 +591,9 @@ def _column_generation(program, tol, max_iter, warm_start, verbose, polish_below
                 polished = state.polish(state.loss.negative_gradient(state.prediction, state.y))
                 failed_polishes = 0 if polished else failed_polishes + 1
             stalled = stalled + 1 if state.objective >= before else 0
-            far = rounds >= 8 and gap > 1e-3 * max(1.0, abs(state.objective))
+            relative_gaps.append((state.objective - best_lower) / max(1.0, abs(state.objective)))
+            # far from the optimum after 8 rounds and converging slowly: the gap fell by less than half in 4
+            far = rounds == 8 and relative_gaps[-1] > 1e-3 and relative_gaps[-1] > 0.5 * relative_gaps[-5]
             if fallback_size is not None and np.prod(program.shape) <= fallback_size and (far or stalled >= 3):
                 from .cvxpy_backend import solve_cvxpy
 

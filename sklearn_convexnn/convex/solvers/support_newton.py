@@ -84,12 +84,16 @@ class SupportNewtonResult:
     objective : float
     n_iter : int
     converged : bool
+    damping : float
+        The Levenberg–Marquardt damping at the end (a caller solving a sequence of similar problems
+        starts the next one from it).
     """
 
     blocks: np.ndarray
     objective: float
     n_iter: int
     converged: bool
+    damping: float = 0.0
 
 
 def _zero_is_optimal(features, z, y, beta, loss, offsets, candidates, gram=None):
@@ -112,7 +116,7 @@ def _zero_is_optimal(features, z, y, beta, loss, offsets, candidates, gram=None)
     return zero
 
 
-def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=50):
+def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=50, damping=0.0):
     r"""Minimize :math:`L(\sum_bs_bD_bXN_bz_b)+\beta\sum_b\|z_b\|` by Newton's method.
 
     Parameters
@@ -130,6 +134,10 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
     start : ndarray of shape (m, d)
         Starting blocks (projected onto the faces); must be non-zero.
     max_iter : int
+    damping : float, default=0.0
+        Initial Levenberg–Marquardt damping :math:`\mu` (the step solves
+        :math:`(H+\mu\,\overline{H_{kk}}\,I)\,\delta=-g`); pass the previous result's ``damping`` when
+        solving a sequence of similar problems (each rejected step costs a factorization).
 
     Returns
     -------
@@ -157,7 +165,7 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
 
     value = objective(z)
     initial_norms = block_norms(z)
-    damping = 0.0
+    damping = float(damping)
     converged = False
     iteration = 0
     previous_norms = initial_norms
@@ -310,4 +318,4 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
     for b in range(m):
         if alive[b]:
             blocks[b] = bases[b] @ z[offsets[b]:offsets[b + 1]]
-    return SupportNewtonResult(blocks, value, iteration, converged)
+    return SupportNewtonResult(blocks, value, iteration, converged, damping)
