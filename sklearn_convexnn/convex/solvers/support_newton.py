@@ -257,13 +257,13 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
         # Levenberg–Marquardt: the smooth part is flat in the directions its features do not see
         # (more block dimensions than samples), where Newton's step would be huge; damp until the
         # full step decreases the objective, and relax the damping when it does
+        diagonal = H.diagonal().copy()
         for attempt in range(12):
-            H_damped = H.copy()
-            H_damped[np.diag_indices_from(H_damped)] += max(damping, 1e-14) * diagonal_scale
+            H[np.diag_indices_from(H)] = diagonal + max(damping, 1e-14) * diagonal_scale  # (H is a copy)
             try:
-                step_kept = -cho_solve(cho_factor(H_damped, check_finite=False), g, check_finite=False)
+                step_kept = -cho_solve(cho_factor(H, check_finite=False), g, check_finite=False)
             except (LinAlgError, ValueError):
-                step_kept = -np.linalg.lstsq(H_damped, g, rcond=None)[0]
+                step_kept = -np.linalg.lstsq(H, g, rcond=None)[0]
             decrement = -float(g @ step_kept)
             step_size = float(np.linalg.norm(step_kept))
             if not np.isfinite(decrement) or decrement <= 0:
