@@ -481,7 +481,8 @@ def real_gated_program(loader, beta_factor):
 def test_interior_point_fallback_only_when_the_gap_falls_slowly(monkeypatch, loader, beta_factor, falls_back):
     """The fallback of ``solver="auto"`` takes the interior-point solution after 8 rounds only when the gap fell by
     less than half in the last 4 (weak regularization, every block active); a gap that is large but falling fast
-    (breast cancer: 0.35 after 8 rounds, down from 0.9) is left to column generation. The answer is exact either way."""
+    (breast cancer: 0.24 after 8 rounds, down from 0.89 after 4) is left to column generation. The answer is exact
+    either way."""
     from sklearn_convexnn.convex.solvers import cvxpy_backend
 
     calls = []
