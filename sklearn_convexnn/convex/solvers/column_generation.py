@@ -348,9 +348,9 @@ class _ColumnGeneration:
         only up to the first cone constraint they meet (the objective is convex, so that point is no
         worse), the constraint joins the face, and Newton runs again — to convergence while it needs no
         damping, else ``DAMPED_POLISH_STEPS`` steps (Levenberg–Marquardt's damping is carried from one
-        solve to the next). The gated program has no cones:
-        Newton runs on whole blocks, or, above ``FULL_GATED_POLISH`` dimensions, takes
-        ``SUBSPACE_NEWTON_STEPS`` step(s) on each block's recent subspace (:meth:`column_spans`).
+        solve to the next). The gated program has no cones: Newton runs on whole blocks, or, above
+        ``FULL_GATED_POLISH`` dimensions, takes ``SUBSPACE_NEWTON_STEPS`` step(s) on each block's recent
+        subspace (:meth:`column_spans`).
         """
         blocks = self.columns.support_blocks()
         if not blocks:
@@ -387,10 +387,10 @@ class _ColumnGeneration:
                 dimension = sum(bases[b].shape[1] for b in np.flatnonzero(alive))
                 if not alive.any() or dimension > self.max_polish_dimension:
                     return False
-                steps = DAMPED_POLISH_STEPS if self.damping > 0 else 50
+                steps = {"max_iter": DAMPED_POLISH_STEPS} if self.damping > 0 else {}
                 result = solve_on_support(self.X, self.y, self.beta, self.loss, self.masks[:, patterns[alive]],
                                           signs[alive], [bases[b] for b in np.flatnonzero(alive)], current[alive],
-                                          max_iter=steps, damping=self.damping)
+                                          damping=self.damping, **steps)
                 self.damping = result.damping
                 target = np.zeros_like(current)
                 target[alive] = result.blocks
@@ -560,7 +560,7 @@ def _column_generation(program, tol, max_iter, warm_start, verbose, polish_below
     status = "max_iter"
     polishing = warm_start is not None and len(state.columns) > 0
     stalled = 0
-    relative_gaps, best_lower = [], -np.inf  # after each round, to the best lower bound so far
+    best_lower, gap_after_round_4 = -np.inf, np.inf  # the best lower bound so far; the relative gap to it
     failed_polishes = 0
     rounds = 0
     try:
@@ -591,9 +591,10 @@ def _column_generation(program, tol, max_iter, warm_start, verbose, polish_below
                 polished = state.polish(state.loss.negative_gradient(state.prediction, state.y))
                 failed_polishes = 0 if polished else failed_polishes + 1
             stalled = stalled + 1 if state.objective >= before else 0
-            relative_gaps.append((state.objective - best_lower) / max(1.0, abs(state.objective)))
-            # far from the optimum after 8 rounds and converging slowly: the gap fell by less than half in 4
-            far = rounds == 8 and relative_gaps[-1] > 1e-3 and relative_gaps[-1] > 0.5 * relative_gaps[-5]
+            relative_gap = (state.objective - best_lower) / max(1.0, abs(state.objective))
+            gap_after_round_4 = relative_gap if rounds == 4 else gap_after_round_4
+            # far from the optimum after 8 rounds and converging slowly: the gap fell by less than half since round 4
+            far = rounds == 8 and relative_gap > 1e-3 and relative_gap > 0.5 * gap_after_round_4
             if fallback_size is not None and np.prod(program.shape) <= fallback_size and (far or stalled >= 3):
                 from .cvxpy_backend import solve_cvxpy
 
