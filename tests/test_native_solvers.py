@@ -65,7 +65,7 @@ def restricted_blocks(arrangement, activation):
 
 
 # ------------------------------------------------------------------------------------ projections
-@pytest.mark.parametrize("n,d", [(30, 2), (60, 4), (200, 7), (2000, 8)])  # the last: working subsets of rows
+@pytest.mark.parametrize("n,d", [(30, 2), (60, 4), (200, 7), (2000, 8), (3000, 30)])  # working subsets of rows from 2000
 def test_batched_projection_equals_nnls(n, d):
     rng = np.random.default_rng(n + d)
     X = rng.standard_normal((n, d))
@@ -83,6 +83,20 @@ def test_batched_projection_equals_nnls(n, d):
         # the projection lies in the cone, and the residual in its polar (Moreau)
         assert np.min(signed @ projections.points[b]) >= -1e-10 * scale * np.abs(X).max()
         assert projections.points[b] @ (G[:, b] - projections.points[b]) == pytest.approx(0.0, abs=1e-9 * scale**2)
+
+
+def test_projection_of_a_vector_of_the_polar_cone_is_zero():
+    """g = -X^T S lambda with lambda >= 0 lies in the polar cone, so its projection is 0: d rows end active
+    and the point g + E^T z is a cancellation to zero, to rounding of |g|, through the maintained inverse."""
+    rng = np.random.default_rng(0)
+    n, d = 2000, 30
+    X = rng.standard_normal((n, d)) * rng.lognormal(0.0, 1.0, (n, 1))  # row norms spread over a factor ~100
+    masks = X @ rng.standard_normal((d, 30)) >= 0
+    weights = np.where(rng.random((n, 30)) < 0.02, rng.random((n, 30)), 0.0)
+    G = -(X.T @ (np.where(masks, 1.0, -1.0) * weights))
+    projections = project_onto_cones(G, X, masks)
+    assert projections.exact.all()
+    assert np.all(projections.values <= 1e-13 * np.linalg.norm(G, axis=0))
 
 
 @pytest.mark.parametrize("seed", [3, 7])
