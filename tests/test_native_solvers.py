@@ -381,6 +381,33 @@ def test_partial_pricing_bounds_the_dual_violation(top):
         assert values.max() == pytest.approx(full.values.max(), rel=1e-9)
 
 
+def test_pricing_at_the_optimum_scans_past_the_support():
+    """The support's own blocks are tight (value beta, up to rounding) and are not new columns: with fewer
+    new columns wanted than the support has blocks, the pricing at the optimum still visits every candidate,
+    so its largest value certifies the optimum and ``max_new_columns`` below the support size converges."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, 8))
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    teacher = rng.standard_normal((10, 8)) / np.sqrt(8)
+    y = np.maximum(X @ teacher.T + 0.5 * rng.standard_normal(10), 0) @ rng.standard_normal(10)
+    y = (y + 0.3 * rng.standard_normal(500) - y.mean()) / y.std()
+    X_aug = add_intercept(X)
+    program = ConvexProgram(X_aug, y, 2.5, sample_patterns(X_aug, 100, random_state=1))
+    optimum = column_generation.solve_column_generation(program, tol=1e-8)
+    assert optimum.status == "optimal"
+    state = _ColumnGeneration(program, 1e-8, 0.05)
+    column_generation._start_from(state, optimum.u, optimum.v, polish=False)
+    support = list(state.columns.support_blocks())
+    nu = state.loss.negative_gradient(state.prediction, program.y)
+    values, _, exact = state.price(nu, exact_blocks=support, top=len(support) // 4)
+    full = dual_constraint(nu, X_aug, program.masks)
+    assert values.max() == pytest.approx(full.values.max(), rel=1e-9) and values.max() <= program.beta * (1 + 1e-8)
+    few = column_generation.solve_column_generation(program, tol=1e-8, max_new_columns=len(support) // 4)
+    assert few.status == "optimal"
+    assert program.solution(few.u, few.v).objective == pytest.approx(program.solution(optimum.u, optimum.v).objective,
+                                                                      rel=1e-8)
+
+
 @pytest.mark.parametrize("activation", ["relu", "gated"])
 def test_solutions_are_sparse_with_distinct_directions(data_2d, activation):
     data, X, arrangement = data_2d

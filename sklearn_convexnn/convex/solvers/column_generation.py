@@ -210,7 +210,8 @@ class _ColumnGeneration:
         found so far, times 2.5 to leave a choice, at most twice the last), and a projection stops as soon
         as its bound shows it is neither among the ``top`` largest values above :math:`\beta` found so far
         nor one of the ``exact_blocks`` (partial pricing). Once a chunk brings the number of violators
-        found to ``top``, the scan ends: the master takes at most ``top`` new columns, and the values of the
+        found outside the ``exact_blocks`` (the support's own blocks, tight at the optimum: not new columns)
+        to ``top``, the scan ends: the master takes at most ``top`` new columns, and the values of the
         candidates not visited stay their bounds :math:`\|g_i\|` — so ``values.max()`` is always an upper
         bound on :math:`V(\nu)`, exact when the scan ran to its end.
         """
@@ -235,7 +236,7 @@ class _ColumnGeneration:
         keep = self.allowed[cand_index, cand_column] & ((norms[cand_index] > self.beta) | need_exact[cand_index, cand_column])
         cand_index, cand_column = cand_index[keep], cand_column[keep]
         threshold = self.beta
-        found = []  # exact values above beta
+        found = []  # exact values above beta, outside the exact_blocks
         start, size = 0, max(2 * top, 64)
         while start < len(cand_index):
             index, column = cand_index[start:start + size], cand_column[start:start + size]
@@ -256,7 +257,8 @@ class _ColumnGeneration:
             points[index, column] = projections.points
             exact[index, column] = projections.exact
             self.warm[index, column] = projections.active
-            found.extend(projections.values[projections.exact & (projections.values > self.beta)])
+            new = projections.exact & (projections.values > self.beta) & ~need_exact[index, column]
+            found.extend(projections.values[new])  # (the support's own blocks are not new columns)
             if 0 < len(found) < top:  # the next chunk: enough candidates at the rate of violators seen so far
                 size = min(size, max(64, int(2.5 * (top - len(found)) * start / len(found))))
             if len(found) >= top:
@@ -568,7 +570,7 @@ def _column_generation(program, tol, max_iter, warm_start, verbose, polish_below
             nu = state.loss.negative_gradient(state.prediction, state.y)
             support_blocks = state.columns.support_blocks()
             support = list(support_blocks) if polishing else ()
-            max_new = max_new_columns or max(100, 2 * len(state.columns))
+            max_new = max_new_columns or max(int(__import__("os").environ.get("MN", "100")), int(float(__import__("os").environ.get("MF", "2")) * len(state.columns)))
             values, points, exact = state.price(nu, exact_blocks=support, top=max_new)
             violation = float(values.max(initial=0.0))
             gap = state.gap(nu, violation)
