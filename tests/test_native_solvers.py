@@ -12,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_convexnn import ConvexProgram, sample_patterns
 from sklearn_convexnn.arrangements import add_intercept
 from sklearn_convexnn.convex.program import SolverError
+from sklearn_convexnn.convex import dual
 from sklearn_convexnn.convex.dual import (
     dual_constraint,
     max_dual_violation,
@@ -65,7 +66,7 @@ def restricted_blocks(arrangement, activation):
 
 
 # ------------------------------------------------------------------------------------ projections
-@pytest.mark.parametrize("n,d", [(30, 2), (60, 4), (200, 7), (2000, 8), (3000, 30)])  # working subsets of rows from 2000
+@pytest.mark.parametrize("n,d", [(30, 2), (60, 4), (200, 7), (2000, 8), (3000, 40)])  # working subsets of rows from 2000; inverse Gram matrices at 40
 def test_batched_projection_equals_nnls(n, d):
     rng = np.random.default_rng(n + d)
     X = rng.standard_normal((n, d))
@@ -85,11 +86,14 @@ def test_batched_projection_equals_nnls(n, d):
         assert projections.points[b] @ (G[:, b] - projections.points[b]) == pytest.approx(0.0, abs=1e-9 * scale**2)
 
 
-def test_projection_of_a_vector_of_the_polar_cone_is_zero():
+@pytest.mark.parametrize("d", [8, 40])
+def test_projection_of_a_vector_of_the_polar_cone_is_zero(d):
     """g = -X^T S lambda with lambda >= 0 lies in the polar cone, so its projection is 0: d rows end active
-    and the point g + E^T z is a cancellation to zero, to rounding of |g|, through the maintained inverse."""
+    and the point g + E^T z is a cancellation to zero, to rounding of |g|, through the maintained inverse
+    Gram matrices (d = 40) and through batched solves (d = 8)."""
+    assert (d + 1 > dual._INVERSE_MIN_SLOTS) == (d == 40)
     rng = np.random.default_rng(0)
-    n, d = 2000, 30
+    n = 2000
     X = rng.standard_normal((n, d)) * rng.lognormal(0.0, 1.0, (n, 1))  # row norms spread over a factor ~100
     masks = X @ rng.standard_normal((d, 30)) >= 0
     weights = np.where(rng.random((n, 30)) < 0.02, rng.random((n, 30)), 0.0)
