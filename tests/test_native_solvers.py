@@ -28,7 +28,12 @@ from sklearn_convexnn.convex.solvers import (
     resolve_solver,
 )
 from sklearn_convexnn.convex.solvers import column_generation
-from sklearn_convexnn.convex.solvers.column_generation import _ColumnGeneration
+from sklearn_convexnn.convex.solvers.column_generation import (
+    INTERIOR_MARGIN,
+    _ColumnGeneration,
+    interior_direction,
+    interior_directions,
+)
 from sklearn_convexnn.convex.solvers.nonnegative_lasso import nonnegative_quadratic, solve_nonnegative_lasso
 from sklearn_convexnn.convex.solvers.support_newton import solve_on_support
 
@@ -101,6 +106,38 @@ def test_projection_of_a_vector_of_the_polar_cone_is_zero(d):
     projections = project_onto_cones(G, X, masks)
     assert projections.exact.all()
     assert np.all(projections.values <= 1e-13 * np.linalg.norm(G, axis=0))
+
+
+def test_interior_directions_clear_every_row_by_the_margin():
+    """Projections lie on their cones' faces (rows tight to rounding): their directions move by about the
+    margin into the cones. A direction far outside its cone goes along the gate; without a gate, or for a
+    zero vector, none is found. The batch gives what each direction alone gives."""
+    rng = np.random.default_rng(5)
+    n, d = 400, 6
+    X = add_intercept(rng.standard_normal((n, d - 1)))
+    arrangement = sample_patterns(X, 12, random_state=0)
+    masks, gates = arrangement.masks, arrangement.gates
+    G = X.T @ (masks * rng.standard_normal((n, 1)))
+    projections = project_onto_cones(G, X, masks)
+    U = projections.points.copy()
+    U[1] = -gates[:, 1]  # as far outside its cone as can be
+    U[2] = 0.0
+    directions, found = interior_directions(U, X, masks, gates)
+    assert not found[2] and found[[0, 1]].all()
+    signs = np.where(masks, 1.0, -1.0)
+    row_norms = np.linalg.norm(X, axis=1)
+    for b in np.flatnonzero(found):
+        assert np.linalg.norm(directions[b]) == pytest.approx(1.0, abs=1e-12)
+        assert np.all(signs[:, b] * (X @ directions[b]) >= 0.5 * INTERIOR_MARGIN * row_norms)
+        alone = interior_direction(U[b], X, masks[:, b], gates[:, b])
+        np.testing.assert_allclose(directions[b], alone, atol=1e-12)
+    near = np.flatnonzero(projections.values > 1e-6 * np.linalg.norm(G, axis=0))  # (the others are 0 to rounding)
+    near = near[near > 2]
+    assert len(near) >= 4
+    cosines = np.einsum("bd,bd->b", directions[near], U[near]) / np.linalg.norm(U[near], axis=1)
+    assert np.all(cosines >= 1 - 1e-9)  # a move of the order of the margin
+    assert interior_direction(U[1], X, masks[:, 1]) is None  # no gate to go along
+    assert np.linalg.norm(directions[1] - gates[:, 1] / np.linalg.norm(gates[:, 1])) < 1e-6
 
 
 @pytest.mark.parametrize("seed", [3, 7])

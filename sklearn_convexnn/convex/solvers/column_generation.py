@@ -40,12 +40,12 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ...losses import get_loss
-from ..dual import dual_lower_bound, pattern_correlations, project_onto_cones
+from ..dual import _CHUNK_ENTRIES, dual_lower_bound, pattern_correlations, project_onto_cones
 from ..program import SolverResult
 from .nonnegative_lasso import solve_nonnegative_lasso
 from .support_newton import face_basis, first_wall, solve_on_support
 
-__all__ = ["interior_direction", "solve_column_generation"]
+__all__ = ["interior_direction", "interior_directions", "solve_column_generation"]
 
 #: relative margin by which returned directions satisfy their cone constraints
 INTERIOR_MARGIN = 1e-11
@@ -73,40 +73,84 @@ def interior_direction(u, X, mask, gate=None, row_norms=None):
     the order of the margin, ``INTERIOR_MARGIN``); if that does not suffice, along the pattern's
     ``gate`` (an interior point for a generic gate; ignored when it does not act on the columns of
     ``X``). Returns None when neither works. ``row_norms`` (:math:`\|x_k\|`) may be passed when
-    many directions are made interior for the same ``X``.
+    many directions are made interior for the same ``X``; :func:`interior_directions` does many at once.
     """
-    norm = np.linalg.norm(u)
-    if norm == 0:
-        return None
-    u = u / norm
-    signs = np.where(mask, 1.0, -1.0)
+    gates = None if gate is None else np.asarray(gate, dtype=float)[:, None]
+    directions, found = interior_directions(np.asarray(u, dtype=float)[None], X, np.asarray(mask)[:, None], gates,
+                                            row_norms)
+    return directions[0] if found[0] else None
+
+
+def interior_directions(U, X, masks, gates=None, row_norms=None):
+    r""":func:`interior_direction` for the rows of ``U`` (B, d), with ``masks`` (n, B) and ``gates`` (d', B) or None.
+
+    One product with :math:`X` per correction for a chunk of directions (at most ``_CHUNK_ENTRIES``
+    constraint values at once). Returns the directions (B, d) and whether each was found (where not,
+    its row is zero).
+    """
+    U = np.array(U, dtype=float, ndmin=2)
     row_norms = np.linalg.norm(X, axis=1) if row_norms is None else row_norms
+    found = np.zeros(len(U), dtype=bool)
+    chunk = max(1, _CHUNK_ENTRIES // max(X.shape[0], 1))
+    for start in range(0, len(U), chunk):
+        part = slice(start, start + chunk)
+        U[part], found[part] = _interior_chunk(U[part], X, np.ascontiguousarray(np.asarray(masks)[:, part].T),
+                                               None if gates is None else np.asarray(gates)[:, part].T, row_norms)
+    return U, found
+
+
+def _interior_chunk(U, X, masks, gates, row_norms):
+    """:func:`interior_directions` on (B, d) directions with ``masks`` (B, n) and ``gates`` (B, d') or None."""
+    B, d = U.shape
+    signs = np.where(masks, 1.0, -1.0)
     target = INTERIOR_MARGIN * row_norms
-    for _ in range(3):
-        slack = signs * (X @ u) - target
-        failing = np.flatnonzero(slack < 0)
-        if not len(failing):
-            return u
-        if len(failing) > X.shape[1] or slack[failing].min() < -1e-6 * row_norms[failing].max():
+
+    def slacks(index, W):  # s_k x_k^T w - margin ||x_k||, shape (len(index), n)
+        return signs[index] * (W @ X.T) - target
+
+    norms = np.linalg.norm(U, axis=1)
+    U = U / np.where(norms > 0, norms, 1.0)[:, None]
+    found = np.zeros(B, dtype=bool)
+    todo = np.flatnonzero(norms > 0)
+    for _ in range(3):  # minimum-norm corrections on the failing rows
+        slack = slacks(todo, U[todo])
+        inside = ~(slack < 0).any(axis=1)
+        found[todo[inside]] = True
+        corrected = []
+        for j in np.flatnonzero(~inside):
+            failing = np.flatnonzero(slack[j] < 0)
+            if len(failing) > d or slack[j, failing].min() < -1e-6 * row_norms[failing].max():
+                continue  # too far outside for a correction of the order of the margin: the gate decides
+            rows_matrix = signs[todo[j], failing, None] * X[failing]
+            u = U[todo[j]] + np.linalg.lstsq(rows_matrix, -2.0 * slack[j, failing], rcond=None)[0]
+            U[todo[j]] = u / np.linalg.norm(u)
+            corrected.append(todo[j])
+        todo = np.array(corrected, dtype=np.intp)  # (the others go to the gate as they are)
+        if not len(todo):
             break
-        rows_matrix = signs[failing, None] * X[failing]
-        correction = np.linalg.lstsq(rows_matrix, -2.0 * slack[failing], rcond=None)[0]
-        u = u + correction
-        u = u / np.linalg.norm(u)
-    slack = signs * (X @ u) - target
-    failing = slack < 0
-    if not failing.any():
-        return u
-    if gate is None or len(gate) != X.shape[1] or not np.any(gate):
-        return None
-    gate = gate / np.linalg.norm(gate)
-    margin = signs * (X @ gate)
-    if np.any(margin[failing] <= 0):
-        return None
-    t = float(np.max(-2.0 * slack[failing] / margin[failing]))
-    u = u + t * gate
-    u = u / np.linalg.norm(u)
-    return u if np.all(signs * (X @ u) >= target * 0.5) else None
+    todo = np.flatnonzero((norms > 0) & ~found)
+    if len(todo):
+        slack = slacks(todo, U[todo])
+        inside = ~(slack < 0).any(axis=1)
+        found[todo[inside]] = True
+        todo, slack = todo[~inside], slack[~inside]
+    if len(todo) and gates is not None and gates.shape[1] == d:  # along the gate, clearing the failing rows twice over
+        gate = gates[todo]
+        gate_norms = np.linalg.norm(gate, axis=1)
+        ok = gate_norms > 0
+        gate = gate / np.where(ok, gate_norms, 1.0)[:, None]
+        margin = signs[todo] * (gate @ X.T)
+        failing = slack < 0
+        ok &= ~np.any(failing & (margin <= 0), axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(failing, -2.0 * slack / np.where(failing, margin, 1.0), -np.inf).max(axis=1)
+        moved = U[todo] + np.where(ok, t, 0.0)[:, None] * gate
+        moved /= np.linalg.norm(moved, axis=1)[:, None]
+        ok &= (slacks(todo, moved) >= -0.5 * target).all(axis=1)
+        U[todo[ok]] = moved[ok]
+        found[todo[ok]] = True
+    U[~found] = 0.0
+    return U, found
 
 
 class _ColumnSet:
@@ -194,11 +238,14 @@ class _ColumnGeneration:
         self.damping = 0.0  # the polish's Levenberg–Marquardt damping, carried from one Newton solve to the next
 
     # ----------------------------------------------------------- directions
-    def direction(self, point, pattern, sign):
+    def directions(self, points, patterns):
+        """Unit directions of ``points`` (B, d) for their ``patterns``: inside the cones (ReLU) or normalised
+        (gated); returns them and whether each was found."""
         if self.gated:
-            norm = np.linalg.norm(point)
-            return point / norm if norm > 0 else None
-        return interior_direction(point, self.X, self.masks[:, pattern], self.gates[:, pattern], self.row_norms)
+            norms = np.linalg.norm(points, axis=1)
+            found = norms > 0
+            return points / np.where(found, norms, 1.0)[:, None], found
+        return interior_directions(points, self.X, self.masks[:, patterns], self.gates[:, patterns], self.row_norms)
 
     # -------------------------------------------------------------- pricing
     def price(self, nu, exact_blocks=(), top=1):
@@ -283,15 +330,17 @@ class _ColumnGeneration:
 
     def add_violators(self, values, points, exact, max_new):
         threshold = self.beta * (1.0 + 0.1 * self.tol)
-        order = np.argsort(-np.where(exact, values, 0.0), axis=None)
+        ranked = np.where(exact, values, 0.0).ravel()
+        order = np.argsort(-ranked)
+        order = order[ranked[order] > threshold]
+        directions, found = self.directions(points.reshape(-1, points.shape[-1])[order], order // 2)
         new_directions, new_patterns, new_signs = [], [], []
-        for flat in order:
+        for flat, direction, ok in zip(order, directions, found):
             i, k = np.unravel_index(flat, values.shape)
-            if values[i, k] <= threshold or len(new_patterns) >= max_new:
+            if len(new_patterns) >= max_new:
                 break
             sign = 1.0 if k == 0 else -1.0
-            direction = self.direction(points[i, k], i, sign)
-            if direction is None or self.columns.is_known(direction, sign, i):
+            if not ok or self.columns.is_known(direction, sign, i):
                 continue
             if any(s == sign and (not self.gated or p == i) and u @ direction > 1.0 - SAME_DIRECTION
                    for u, p, s in zip(new_directions, new_patterns, new_signs)):
@@ -414,25 +463,13 @@ class _ColumnGeneration:
                 for b in hit:
                     faces[b] = np.append(faces[b], blocking[b])
                     bases[b] = face_basis(self.X, None, faces[b])  # only the faces that grew change
-        keys_used = keys
-        directions, magnitudes, kept_patterns, kept_signs = [], [], [], []
-        for position in range(len(keys_used)):
-            w = current[position]
-            norm = float(np.linalg.norm(w))
-            if norm == 0:
-                continue
-            direction = self.direction(w, patterns[position], signs[position])
-            if direction is None:
-                return False
-            directions.append(direction)
-            magnitudes.append(norm)
-            kept_patterns.append(patterns[position])
-            kept_signs.append(signs[position])
-        if not directions:
+        magnitudes = np.linalg.norm(current, axis=1)
+        kept = magnitudes > 0
+        directions, found = self.directions(current[kept], patterns[kept])
+        if not kept.any() or not found.all():
             return False
         candidate = _ColumnSet(self.X.shape[0], self.X.shape[1], self.gated, self.columns.gram is not None)
-        candidate.add(self.X, self.masks, np.array(directions), np.array(kept_patterns, dtype=np.intp),
-                      np.array(kept_signs), np.array(magnitudes))
+        candidate.add(self.X, self.masks, directions, patterns[kept], signs[kept], magnitudes[kept])
         previous = (self.columns, self.prediction, self.objective)
         self.columns = candidate
         self.solve_master()  # exact magnitudes for the polished directions
@@ -486,9 +523,9 @@ def _start_from(state, u, v, polish=True):
     directions, patterns, signs, magnitudes = [], [], [], []
     for blocks, sign, column in ((u, 1.0, 0), (v, -1.0, 1)):
         norms = np.linalg.norm(blocks, axis=1)
-        for i in np.flatnonzero((norms > 0) & state.allowed[:, column]):
-            direction = state.direction(blocks[i], i, sign)
-            if direction is not None and not any(
+        used = np.flatnonzero((norms > 0) & state.allowed[:, column])
+        for i, direction, found in zip(used, *state.directions(blocks[used], used)):
+            if found and not any(
                     s == sign and (not state.gated or p == i) and w @ direction > 1.0 - SAME_DIRECTION
                     for w, p, s in zip(directions, patterns, signs)):
                 directions.append(direction)
