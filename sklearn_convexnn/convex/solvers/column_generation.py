@@ -607,7 +607,7 @@ def _column_generation(program, tol, max_iter, warm_start, verbose, polish_below
             nu = state.loss.negative_gradient(state.prediction, state.y)
             support_blocks = state.columns.support_blocks()
             support = list(support_blocks) if polishing else ()
-            max_new = max_new_columns or max(int(__import__("os").environ.get("MN", "100")), int(float(__import__("os").environ.get("MF", "2")) * len(state.columns)))
+            max_new = max_new_columns or max(100, 2 * len(state.columns))
             values, points, exact = state.price(nu, exact_blocks=support, top=max_new)
             violation = float(values.max(initial=0.0))
             gap = state.gap(nu, violation)
