@@ -99,7 +99,6 @@ class _Batch:
         self.gram = np.broadcast_to(np.eye(self.slots), (m, self.slots, self.slots)).copy()
         self.inverse = self.gram.copy() if self.slots > _INVERSE_MIN_SLOTS else None
         self.Eg = np.zeros((m, self.slots))  # E g
-        self.dependent = np.zeros(m, dtype=bool)  # the newest row lies in the span of the others
         if active is not None:
             active = np.asarray(active, dtype=np.intp)[:, : self.slots]
             self.act[:, : active.shape[1]] = np.where(active >= 0, active, -1)
@@ -124,8 +123,8 @@ class _Batch:
 
         With one row per vector, the inverse grows by the Schur complement :math:`\sigma=a_{jj}-a^\top A^{-1}a`
         of the new row, computed as its squared distance :math:`\|e-E^\top A^{-1}a\|^2` from the span of the
-        active rows; where :math:`\sigma\le10^{-14}a_{jj}` the row is (numerically) a combination of them,
-        the inverse is left as it was and ``dependent`` marks the vector.
+        active rows; where :math:`\sigma\le10^{-14}a_{jj}` the row is (numerically) a combination of them
+        and the inverse is left as it was. Returns which rows are such (for each ``vectors[j]``).
         """
         self.act[vectors, slots] = rows
         self.lam[vectors, slots] = 0.0
@@ -138,32 +137,30 @@ class _Batch:
             E = self.E[changed]
             self.gram[changed] = np.matmul(E, E.transpose(0, 2, 1)) + np.eye(self.slots) * (self.act[changed] < 0)[:, None, :]
             self.invert(changed)
-            self.dependent[changed] = False
-            return
+            return np.zeros(len(vectors), dtype=bool)
         here = np.arange(len(vectors))
         E = self.E[vectors]
         products = np.matmul(E, new[:, :, None])[:, :, 0]
         self.gram[vectors, slots, :] = products
         self.gram[vectors, :, slots] = products
         if self.inverse is None:
-            return
+            return np.zeros(len(vectors), dtype=bool)
         diagonal = products[here, slots]
         products[here, slots] = 0.0
         inverse = self.inverse[vectors]
         column = np.matmul(inverse, products[:, :, None])  # A^{-1} a: zero on the holes and the new slot
         schur = np.square(new - np.matmul(column.transpose(0, 2, 1), E)[:, 0]).sum(axis=1)
         dependent = schur <= 1e-14 * diagonal
-        self.dependent[vectors] = dependent
-        if dependent.any():
-            vectors, slots, here, column, schur, inverse = (vectors[~dependent], slots[~dependent],
-                                                            here[: len(vectors) - dependent.sum()],
-                                                            column[~dependent], schur[~dependent], inverse[~dependent])
+        grow = ~dependent
+        vectors, slots, column, schur, inverse = vectors[grow], slots[grow], column[grow], schur[grow], inverse[grow]
+        here = np.arange(len(vectors))
         scaled = column / schur[:, None, None]
         inverse += np.matmul(column, scaled.transpose(0, 2, 1))
         inverse[here, slots, :] = -scaled[:, :, 0]
         inverse[here, :, slots] = -scaled[:, :, 0]
         inverse[here, slots, slots] = 1.0 / schur
         self.inverse[vectors] = inverse
+        return dependent
 
     def clear(self, vectors, slots):
         r"""Empty ``slots[j]`` of vector ``vectors[j]``: :math:`A^{-1}\leftarrow A^{-1}-A^{-1}e_je_j^\top A^{-1}/(A^{-1})_{jj}`."""
@@ -209,12 +206,14 @@ class _Batch:
         inverse = self.inverse[idx]
         z = np.matmul(inverse, rhs)
         scale = 1e-14 * (np.linalg.norm(rhs[:, :, 0], axis=1) + np.einsum("bii->b", gram) * np.linalg.norm(z[:, :, 0], axis=1))
-        residual = rhs - np.matmul(gram, z)
-        refine = np.linalg.norm(residual[:, :, 0], axis=1) > scale
-        if refine.any():
-            z[refine] += np.matmul(inverse[refine], residual[refine])
-            stale = np.flatnonzero(refine)[np.linalg.norm((rhs[refine] - np.matmul(gram[refine], z[refine]))[:, :, 0], axis=1)
-                                           > scale[refine]]
+
+        def residual(rows):
+            return rhs[rows] - np.matmul(gram[rows], z[rows])
+
+        refine = np.flatnonzero(np.linalg.norm(residual(slice(None))[:, :, 0], axis=1) > scale)
+        if len(refine):
+            z[refine] += np.matmul(inverse[refine], residual(refine))
+            stale = refine[np.linalg.norm(residual(refine)[:, :, 0], axis=1) > scale[refine]]
             if len(stale):
                 self.invert(idx[stale])
                 z[stale] = np.matmul(self.inverse[idx[stale]], rhs[stale])
@@ -223,14 +222,13 @@ class _Batch:
     def points(self, idx):
         return self.G[idx] + np.einsum("bk,bkd->bd", self.lam[idx], self.E[idx])
 
-    def restore_feasibility(self, idx, newest):
+    def restore_feasibility(self, idx, newest, dependent):
         r"""Lawson–Hanson inner loop: move :math:`\lambda` towards the least-squares point, keeping :math:`\lambda\ge0`.
 
-        Returns the vectors whose newest row was dependent on the active ones or got a non-positive
-        least-squares weight at the first solve (numerical end of the active-set method; the slot is
-        cleared again).
+        Returns the vectors whose newest row was ``dependent`` on the active ones (as :meth:`set_rows`
+        found) or got a non-positive least-squares weight at the first solve (numerical end of the
+        active-set method; the slot is cleared again).
         """
-        dependent = self.dependent[idx]
         self.clear(idx[dependent], newest[dependent])
         stalled = [idx[dependent]]
         idx, newest = idx[~dependent], newest[~dependent]
@@ -316,8 +314,8 @@ def _lawson_hanson_steps(batch, todo, constraint_values, threshold, stop_below, 
         index = todo[position]
         steps[index] += 1
         newest = np.argmax(act < 0, axis=1)  # first hole
-        batch.set_rows(index, newest, worst)
-        stuck = batch.restore_feasibility(index, newest)
+        dependent = batch.set_rows(index, newest, worst)
+        stuck = batch.restore_feasibility(index, newest, dependent)
         if len(stuck):
             stalled.append(stuck)
             position = position[~np.isin(index, stuck)]

@@ -332,11 +332,10 @@ class _ColumnGeneration:
         threshold = self.beta * (1.0 + 0.1 * self.tol)
         ranked = np.where(exact, values, 0.0).ravel()
         order = np.argsort(-ranked)
-        order = order[ranked[order] > threshold]
-        directions, found = self.directions(points.reshape(-1, points.shape[-1])[order], order // 2)
+        patterns, columns = np.unravel_index(order[ranked[order] > threshold], values.shape)
+        directions, found = self.directions(points[patterns, columns], patterns)
         new_directions, new_patterns, new_signs = [], [], []
-        for flat, direction, ok in zip(order, directions, found):
-            i, k = np.unravel_index(flat, values.shape)
+        for i, k, direction, ok in zip(patterns, columns, directions, found):
             if len(new_patterns) >= max_new:
                 break
             sign = 1.0 if k == 0 else -1.0
