@@ -468,7 +468,10 @@ def _polish(network, X, X_aug, y, beta, loss):
     network) is kept instead of the solver's point unless the solver's is lower by more than the float64
     rounding of :math:`F`: polishing never increases :math:`F_m` (also when the restricted optimum could
     not be verified), and polishing a polished network returns it (on a flat optimal set the solver may
-    return another optimal point).
+    return another optimal point). When neither point is below the network's :math:`F_m` — the network is
+    balanced and optimal for its own program, and rebuilding it from its blocks changed it by rounding
+    only — the network itself is returned, so that the result is never above it even by one unit in the
+    last place.
     """
     own = network_blocks(network, X_aug)
     restricted = solve_restricted(X_aug, y, beta, own.arrangement, own.blocks, loss)
@@ -481,6 +484,8 @@ def _polish(network, X, X_aug, y, beta, loss):
     rounding = network_rounding_scales(start, X_aug, y, beta)[1]
     if start.objective(X, y, beta, loss) <= polished.objective(X, y, beta, loss) + rounding:
         polished = start
+    if polished.objective(X, y, beta, loss) > network.objective(X, y, beta, loss):
+        polished = network  # the rebuilt blocks differ by rounding only: then the network is its own polish
     return own, restricted, polished
 
 
