@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
-from threadpoolctl import threadpool_limits
 
+from ._threads import one_blas_thread
 from .arrangements import add_intercept
 from .network import ReLUNetwork, check_beta
 
@@ -103,7 +103,7 @@ def fit_mlp(X, y, beta, width, *, fit_intercept=True, solver="lbfgs", random_sta
         random_state=random_state, n_iter_no_change=50,
     )
     # small dense products: one BLAS thread is faster than several fighting for the cores
-    with warnings.catch_warnings(record=True) as caught, threadpool_limits(1, user_api="blas"):
+    with warnings.catch_warnings(record=True) as caught, one_blas_thread():
         warnings.simplefilter("always", ConvergenceWarning)
         mlp.fit(X_aug, np.asarray(y, dtype=float))
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)

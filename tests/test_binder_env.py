@@ -23,7 +23,7 @@ BINDER = ROOT / "binder"
 #: installed after the pinned requirements: what runs the notebooks (Binder's image has a kernel)
 TEST_TOOLS = ["pytest", "nbval", "ipykernel"]
 #: the runtime dependencies that must be pinned (pyproject's dependencies plus the course's)
-RUNTIME = {"numpy", "scipy", "scikit-learn", "cvxpy", "clarabel", "tqdm", "ipywidgets", "matplotlib"}
+RUNTIME = {"numpy", "scipy", "scikit-learn", "cvxpy", "clarabel", "tqdm", "threadpoolctl", "ipywidgets", "matplotlib"}
 
 
 def _requirements():

@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._threads import one_blas_thread
 from ..arrangements import Arrangement, sample_patterns
 from ..losses import get_loss
 from ..network import ReLUNetwork, check_beta, regularized_objective
@@ -427,13 +428,12 @@ def fit_lbfgs(X, y, beta, width, *, random_state=None, max_iter=SEED_ITER):
 def _lbfgs(start, X, y, beta, width, loss, options, scale=1.0):
     """L-BFGS-B on ``scale`` :math:`\times F_m` from the flat parameters ``start``; the network and its :math:`F_m`."""
     from scipy.optimize import minimize
-    from threadpoolctl import threadpool_limits
 
     def scaled(theta):
         value, gradient = objective_and_gradient(theta, X, y, beta, width, loss)
         return scale * value, scale * gradient
 
-    with threadpool_limits(1, user_api="blas"):
+    with one_blas_thread():
         result = minimize(scaled, start, jac=True, method="L-BFGS-B", options=options)
     d = X.shape[1]
     return ReLUNetwork(result.x[: width * d].reshape(width, d), result.x[width * d:]), float(result.fun) / scale
@@ -647,7 +647,6 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
     ValueError
         On bad sizes or a seed network of the wrong input dimension.
     """
-    from threadpoolctl import threadpool_limits
 
     started = time.perf_counter()
     X = np.asarray(X, dtype=float)
@@ -674,7 +673,7 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
         progress = tqdm(total=max_rounds, desc="adaptive patterns", leave=False)
     # small dense products: one BLAS thread is faster than several fighting for the cores
     try:
-        with threadpool_limits(1, user_api="blas"):
+        with one_blas_thread():
             search = _Search(X, y, beta, loss, activation, tol, n_starts, rng, progress, started=started,
                              time_budget=time_budget)
             if activation == "relu":

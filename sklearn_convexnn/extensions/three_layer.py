@@ -36,8 +36,8 @@ import scipy.sparse as sp
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
-from threadpoolctl import threadpool_limits
 
+from .._threads import one_blas_thread
 from ..arrangements import enumerate_patterns
 from ..convex.dual import project_onto_cone
 from ..convex.program import SolverError
@@ -656,7 +656,7 @@ def fit_three_layer(X, y, beta, n_branches, n_inner, *, loss="squared", random_s
         return network.objective(X, y, beta, loss), network.gradient(X, y, beta, loss).to_vector()
 
     # tiny dense problems: BLAS threads only add contention (L-BFGS-B calls BLAS every step)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         result = minimize(value_and_gradient, start.to_vector(), jac=True, method="L-BFGS-B",
                           options={"maxiter": int(max_iter), "maxfun": 10 * int(max_iter), "ftol": 1e-15, "gtol": 1e-10})
     network = start.from_vector(result.x)

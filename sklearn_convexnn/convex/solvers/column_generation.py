@@ -37,8 +37,8 @@ blocks are exactly zero, and directions shared by several patterns are kept once
 from __future__ import annotations
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
+from ..._threads import one_blas_thread
 from ...losses import get_loss
 from ..dual import _CHUNK_ENTRIES, dual_lower_bound, pattern_correlations, project_onto_cones
 from ..program import SolverResult
@@ -580,7 +580,7 @@ def solve_column_generation(program, *, tol=1e-8, max_iter=None, warm_start=None
     # one BLAS thread: the method interleaves mid-sized products with Python work, and a second thread
     # slowed it on 2 cores ((5000, 20, 500) ReLU 5.4 s -> 6.5 s, gated 15.5 s -> 20.5 s; (1000, 10, 200)
     # gated 2.0 s -> 4.1 s; (20000, 50, 1000) ReLU 61 s single-threaded, 59-72 s with two)
-    with threadpool_limits(1, user_api="blas"):
+    with one_blas_thread():
         return _column_generation(program, tol, max_iter, warm_start, verbose, polish_below, max_new_columns,
                                   fallback_size)
 
