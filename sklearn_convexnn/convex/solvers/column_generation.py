@@ -116,16 +116,21 @@ def _interior_chunk(U, X, masks, gates, row_norms):
         slack = slacks(todo, U[todo])
         inside = ~(slack < 0).any(axis=1)
         found[todo[inside]] = True
-        corrected = []
-        for j in np.flatnonzero(~inside):
-            failing = np.flatnonzero(slack[j] < 0)
-            if len(failing) > d or slack[j, failing].min() < -1e-6 * row_norms[failing].max():
-                continue  # too far outside for a correction of the order of the margin: the gate decides
-            rows_matrix = signs[todo[j], failing, None] * X[failing]
-            u = U[todo[j]] + np.linalg.lstsq(rows_matrix, -2.0 * slack[j, failing], rcond=None)[0]
-            U[todo[j]] = u / np.linalg.norm(u)
-            corrected.append(todo[j])
-        todo = np.array(corrected, dtype=np.intp)  # (the others go to the gate as they are)
+        failing = slack < 0
+        # at most d failing rows, none far outside (else a correction of the order of the margin does not
+        # suffice: the gate decides)
+        near = ~(np.where(failing, slack, 0.0).min(axis=1) < -1e-6 * np.where(failing, row_norms, 0.0).max(axis=1))
+        chosen = np.flatnonzero(~inside & (failing.sum(axis=1) <= d) & near)
+        if len(chosen):  # min-norm solutions of s_k x_k^T delta = -2 slack_k on each one's failing rows, batched
+            which, rows = np.nonzero(failing[chosen])
+            position = np.arange(len(which)) - np.searchsorted(which, np.arange(len(chosen)))[which]
+            rows_matrix = np.zeros((len(chosen), min(d, X.shape[0]), d))
+            rhs = np.zeros(rows_matrix.shape[:2])
+            rows_matrix[which, position] = signs[todo[chosen][which], rows, None] * X[rows]
+            rhs[which, position] = -2.0 * slack[chosen][which, rows]
+            corrected = U[todo[chosen]] + np.matmul(np.linalg.pinv(rows_matrix), rhs[:, :, None])[:, :, 0]
+            U[todo[chosen]] = corrected / np.linalg.norm(corrected, axis=1)[:, None]
+        todo = todo[chosen]  # (the others go to the gate as they are)
         if not len(todo):
             break
     todo = np.flatnonzero((norms > 0) & ~found)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve, null_space
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 from ...losses import get_loss
 from .nonnegative_lasso import loss_curvature
@@ -35,7 +35,10 @@ def face_basis(X, mask, rows):
     rows = rows[rows >= 0]
     if not len(rows):
         return np.eye(X.shape[1])
-    return null_space(X[rows], rcond=1e-10)
+    # scipy.linalg.null_space(X[rows], rcond=1e-10), without its per-call wrapper (many small faces per polish)
+    _, singular, right = np.linalg.svd(X[rows], full_matrices=True)
+    rank = int(np.sum(singular > 1e-10 * singular[0])) if len(singular) else 0
+    return right[rank:].T.copy()
 
 
 #: a restricted solve brings back blocks that left its support at most this many times
@@ -156,6 +159,13 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
     z = np.concatenate([bases[b].T @ start[b] for b in range(m)])
     alive = np.ones(m, dtype=bool)
     gram = features.T @ features if loss.name == "squared" else None
+    # the entries (row, column) of the diagonal blocks of the Hessian, for the penalty's curvature
+    pair_rows = np.concatenate([np.repeat(np.arange(offsets[b], offsets[b + 1]), dims[b]) for b in range(m)]
+                               + [np.zeros(0, dtype=np.intp)])
+    pair_columns = np.concatenate([np.tile(np.arange(offsets[b], offsets[b + 1]), dims[b]) for b in range(m)]
+                                  + [np.zeros(0, dtype=np.intp)])
+    pair_diagonal = (pair_rows == pair_columns).astype(float)
+    pair_block = block_of[pair_rows]
 
     def block_norms(z):
         return np.sqrt(np.add.reduceat(z * z, offsets[:-1])) if len(z) else np.zeros(0)
@@ -247,10 +257,9 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
         else:
             weighted = features * loss_curvature(loss, prediction, y)[:, None]
             hessian = features.T @ weighted
-        for b in np.flatnonzero(alive):
-            part = slice(offsets[b], offsets[b + 1])
-            u = unit[part]
-            hessian[part, part] += beta * (np.eye(dims[b]) - np.outer(u, u)) / norms[b]
+        # the penalty's curvature on each live block: beta (I - u u^T) / ||z_b|| with u = z_b / ||z_b||
+        curvature = np.where(alive, beta / safe, 0.0)[pair_block]
+        hessian[pair_rows, pair_columns] += curvature * (pair_diagonal - unit[pair_rows] * unit[pair_columns])
         H = hessian[np.ix_(keep, keep)]
         g = gradient[keep]
         diagonal_scale = max(1e-300, float(np.trace(H)) / len(g))
@@ -291,9 +300,8 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
         else:
             trial = np.inf
         # a block whose full step crosses the kink of its norm: stop it at zero (active-set move)
-        crossing = [b for b in np.flatnonzero(alive)
-                    if z[offsets[b]:offsets[b + 1]] @ (z + step)[offsets[b]:offsets[b + 1]] <= 0]
-        if crossing and t < 1.0:
+        crossing = np.flatnonzero(alive & (np.add.reduceat(z * (z + step), offsets[:-1]) <= 0))
+        if len(crossing) and t < 1.0:
             kinks = {b: -float(z[offsets[b]:offsets[b + 1]] @ step[offsets[b]:offsets[b + 1]])
                      / float(step[offsets[b]:offsets[b + 1]] @ step[offsets[b]:offsets[b + 1]]) for b in crossing}
             first = min(kinks, key=kinks.get)
