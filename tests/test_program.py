@@ -173,3 +173,32 @@ def test_cone_violation_is_the_largest_violated_cone_constraint():
     inside = np.zeros((P, d))
     inside[1:3] = arrangement.gates[:, 1:3].T
     assert program.cone_violation(inside, np.zeros((P, d))) == 0.0
+
+
+def test_the_gate_bound_is_below_the_dual_violation_and_decides_zero_the_same():
+    """gate_lower_bound <= V(nu) for every nu and blocks; the program's zero test agrees with beta_max."""
+    from sklearn_convexnn.convex.dual import dual_constraint, gate_lower_bound
+
+    rng = np.random.default_rng(3)
+    X = add_intercept(rng.standard_normal((30, 2)))
+    arrangement = enumerate_patterns(X)
+    y = rng.standard_normal(30)
+    checked = 0
+    for _ in range(20):
+        nu = rng.standard_normal(30)
+        blocks = rng.random((arrangement.masks.shape[1], 2)) < 0.7
+        exact = dual_constraint(nu, X, arrangement.masks).values
+        V = float(np.where(blocks, exact, 0.0).max())
+        bound = gate_lower_bound(nu, X, arrangement.masks, arrangement.gates, blocks)
+        assert bound <= V * (1 + 1e-12)
+        checked += bound > 0.5 * V  # the generic gates give a useful bound, not just 0
+    assert checked >= 10
+    # gates that do not generate their patterns are never used for the bound (their cone check fails)
+    wrong = np.array(arrangement.gates)[:, ::-1]
+    for _ in range(20):
+        nu = rng.standard_normal(30)
+        assert gate_lower_bound(nu, X, arrangement.masks, wrong) <= dual_constraint(nu, X, arrangement.masks).max_value
+    program = ConvexProgram(X, y, 1.0, arrangement)
+    for beta in (0.5 * program.beta_max, 0.999 * program.beta_max, 1.001 * program.beta_max):
+        solution = ConvexProgram(X, y, beta, arrangement).solve("cg")
+        assert (solution.solver == "zero") == (beta >= program.beta_max)

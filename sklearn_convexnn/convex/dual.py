@@ -36,6 +36,7 @@ __all__ = [
     "DualConstraint",
     "dual_constraint",
     "max_dual_violation",
+    "gate_lower_bound",
     "dual_lower_bound",
 ]
 
@@ -660,6 +661,50 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None
             best = (value, int(index[j]), int(signs[j]), projections.points[j] / value)
         if enough is not None and projections.exact[j] and value > enough:  # V >= this exact value > enough
             break
+    return best
+
+
+def gate_lower_bound(nu, X, masks, gates, blocks=None):
+    r"""A lower bound on :math:`V(\nu)` from the gates, without projecting: one product with :math:`X`.
+
+    For a unit :math:`\bar u\in\mathcal K_i`, :math:`s\langle g_i,\bar u\rangle\le\|\Pi_{\mathcal K_i}
+    (s\,g_i)\|` (:math:`s\,g_i=\Pi_{\mathcal K_i}(s\,g_i)+\Pi_{\mathcal K_i^\circ}(s\,g_i)` and the polar
+    part has :math:`\langle\cdot,\bar u\rangle\le0`). A gate :math:`h_i` generates its pattern, so
+    :math:`h_i/\|h_i\|\in\mathcal K_i`; the bound is the largest :math:`s\langle g_i,h_i\rangle/\|h_i\|`
+    over the existing blocks, taken at the best gate of each sign whose cone constraints hold in floating
+    point (checked: an arrangement's gates may act on other columns, then the bound is 0).
+
+    Parameters
+    ----------
+    nu : ndarray of shape (n,)
+    X : ndarray of shape (n, d)
+    masks : bool ndarray of shape (n, P)
+    gates : ndarray of shape (d', P)
+    blocks : bool ndarray of shape (P, 2), optional
+        As in :func:`max_dual_violation` (default: all).
+
+    Returns
+    -------
+    float
+        At most :math:`V(\nu)` (ReLU program; the gated program's values :math:`\|g_i\|` are larger still).
+    """
+    X = np.asarray(X, dtype=float)
+    gates = np.asarray(gates, dtype=float)
+    P = masks.shape[1]
+    if gates.shape != (X.shape[1], P) or P == 0:
+        return 0.0
+    blocks = np.ones((P, 2), dtype=bool) if blocks is None else np.asarray(blocks, dtype=bool)
+    gate_norms = np.linalg.norm(gates, axis=0)
+    units = gates / np.where(gate_norms > 0, gate_norms, 1.0)
+    values = np.einsum("dp,dp->p", pattern_correlations(np.asarray(nu, dtype=float), X, masks), units)
+    best = 0.0
+    for column, sign in ((0, 1.0), (1, -1.0)):
+        candidates = np.where((gate_norms > 0) & blocks[:, column], sign * values, -np.inf)
+        i = int(np.argmax(candidates))
+        if candidates[i] > best:
+            products = X @ units[:, i]
+            if np.all(np.where(masks[:, i], products, -products) >= 0):
+                best = float(candidates[i])
     return best
 
 

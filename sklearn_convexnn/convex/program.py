@@ -25,7 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ..arrangements import Arrangement
 from ..losses import check_targets_for_loss, get_loss
 from ..network import GatedReLUNetwork, ReLUNetwork, check_beta, check_data
-from .dual import dual_lower_bound, max_dual_violation
+from .dual import dual_lower_bound, gate_lower_bound, max_dual_violation
 
 __all__ = ["ConvexProgram", "ConvexSolution", "SolverError", "SolverResult", "ACTIVATIONS", "STATUSES",
            "TARGET_SCALE_RANGE"]
@@ -233,9 +233,12 @@ class ConvexProgram:
 
     def _zero_is_optimal(self):
         r""":math:`\beta\ge\beta_{\max}`, decided by the strongest patterns at :math:`\nu_0` when one of them
-        already violates (then :attr:`beta_max`, which prices every pattern exactly, is not needed)."""
+        already violates (then :attr:`beta_max`, which prices every pattern exactly, is not needed): first at
+        the gates (:func:`~.dual.gate_lower_bound`, one product), else by projections."""
         if "beta_max" not in self._shared:
             nu_zero = get_loss(self.loss).zero_prediction_dual(self.y)
+            if gate_lower_bound(nu_zero, self.X, self.masks, self.arrangement.gates, self.blocks) > self.beta:
+                return False
             if max_dual_violation(nu_zero, self.X, self.masks, self.activation, blocks=self.blocks,
                                   enough=self.beta)[0] > self.beta:
                 return False
