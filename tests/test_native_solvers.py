@@ -91,6 +91,20 @@ def test_batched_projection_equals_nnls(n, d):
         assert projections.points[b] @ (G[:, b] - projections.points[b]) == pytest.approx(0.0, abs=1e-9 * scale**2)
 
 
+def test_nnls_fallback_projection_with_the_chunks_int8_row_signs():
+    """The fallback where the active-set method ends numerically takes the chunk's int8 row signs: same projection."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((400, 6))
+    X_unit = X / np.linalg.norm(X, axis=1)[:, None]
+    mask = X @ rng.standard_normal(6) >= 0
+    signs = np.where(mask, 1, -1).astype(np.int8)
+    for _ in range(5):
+        g = rng.standard_normal(6) * 3.0
+        point, rows, inside = dual._nnls_projection(g, X_unit, signs, np.array([-1]), 1e-12 * np.linalg.norm(g), 24)
+        assert inside
+        np.testing.assert_allclose(point, project_onto_cone(g, X, mask), atol=1e-10 * np.linalg.norm(g))
+
+
 @pytest.mark.parametrize("d", [8, 40])
 def test_projection_of_a_vector_of_the_polar_cone_is_zero(d):
     """g = -X^T S lambda with lambda >= 0 lies in the polar cone, so its projection is 0: d rows end active
