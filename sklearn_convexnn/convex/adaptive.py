@@ -647,7 +647,6 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
     ValueError
         On bad sizes or a seed network of the wrong input dimension.
     """
-
     started = time.perf_counter()
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)

@@ -90,8 +90,8 @@ class _Batch:
     residual; with fewer, each step solves with :math:`A` (cheaper there than the bookkeeping).
     """
 
-    def __init__(self, X, masks, G, active):
-        self.X, self.masks, self.G = X, masks, G  # masks (n, m) bool, G (m, d)
+    def __init__(self, X, row_signs, G, active):
+        self.X, self.row_signs, self.G = X, row_signs, G  # row_signs (m, n) of +-1, G (m, d)
         m, d = G.shape
         self.slots = d + 1
         self.act = np.full((m, self.slots), -1, dtype=np.intp)
@@ -129,8 +129,7 @@ class _Batch:
         """
         self.act[vectors, slots] = rows
         self.lam[vectors, slots] = 0.0
-        sign = np.where(self.masks[rows, vectors], 1.0, -1.0)
-        new = sign[:, None] * self.X[rows]
+        new = self.row_signs[vectors, rows, None] * self.X[rows]
         self.E[vectors, slots] = new
         self.Eg[vectors, slots] = np.einsum("bd,bd->b", new, self.G[vectors])
         if len(np.unique(vectors)) < len(vectors):  # several rows per vector (a warm start): whole matrices
@@ -267,10 +266,9 @@ class _WorkingRows:
     those held, so a step neither copies the rows of the running vectors nor checks many finished ones.
     """
 
-    def __init__(self, X_unit, masks, todo, rows):
+    def __init__(self, X_unit, row_signs, todo, rows):
         safe = np.where(rows >= 0, rows, 0)
-        signs = np.where(masks[safe, todo[:, None]], 1.0, -1.0)
-        signs[rows < 0] = 0.0
+        signs = np.where(rows >= 0, row_signs[todo[:, None], safe], 0)
         self.rows = rows
         self.E = X_unit[safe] * signs[:, :, None]  # (vectors, rows, d); zero in the padding
         self.padding = np.where(rows < 0, np.inf, 0.0)
@@ -361,12 +359,12 @@ def _nnls_projection(g, X_unit, signs, rows, threshold, rows_per_round, max_roun
 def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_per_round):
     m, d = G.shape
     n = X.shape[0]
-    batch = _Batch(X, masks, G, active)
     # the signs s_k of each vector's rows, one contiguous row per vector: the full checks compute the constraint
     # values as (vectors, rows), so that signing them is a product and the minimum over the rows is contiguous
     # (argmin and argpartition along the columns of an (n, m) array cost several times the product with X);
     # int8 signs multiply as fast as float ones in an eighth of the memory
     row_signs = np.ascontiguousarray(np.where(masks.T, 1, -1).astype(np.int8))
+    batch = _Batch(X, row_signs, G, active)
     threshold = tol * np.linalg.norm(G, axis=1)
     points = np.zeros((m, d))
     values = np.zeros(m)
@@ -424,7 +422,7 @@ def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_
             grown[:, : working.shape[1]] = working
             grown[todo, working.shape[1]:] = new_rows
             working = grown
-            constraint_values = _WorkingRows(X_unit, masks, todo, working[todo])
+            constraint_values = _WorkingRows(X_unit, row_signs, todo, working[todo])
         else:
             def constraint_values(position, U, first=[True], worst=worst):
                 if first[0]:  # the full check above already found the worst rows

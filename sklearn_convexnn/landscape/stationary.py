@@ -482,9 +482,10 @@ def _polish(network, X, X_aug, y, beta, loss):
         (u if own.sign[j] > 0 else v)[own.pattern[j]] += block
     start = network_from_blocks(network, own, u, v)
     rounding = network_rounding_scales(start, X_aug, y, beta)[1]
-    if start.objective(X, y, beta, loss) <= polished.objective(X, y, beta, loss) + rounding:
-        polished = start
-    if polished.objective(X, y, beta, loss) > network.objective(X, y, beta, loss):
+    start_objective, polished_objective = start.objective(X, y, beta, loss), polished.objective(X, y, beta, loss)
+    if start_objective <= polished_objective + rounding:
+        polished, polished_objective = start, start_objective
+    if polished_objective > network.objective(X, y, beta, loss):
         polished = network  # the rebuilt blocks differ by rounding only: then the network is its own polish
     return own, restricted, polished
 
