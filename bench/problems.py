@@ -27,6 +27,7 @@ __all__ = [
     "SYNTHETIC_SIZES",
     "SMALL_SIZES",
     "REAL_DATASETS",
+    "WEAK_SCALES",
     "beta_for",
     "make_synthetic",
     "make_real",
@@ -40,6 +41,9 @@ SYNTHETIC_SIZES = ((200, 5, 50), (1000, 10, 200), (5000, 20, 500), (20000, 50, 1
 SMALL_SIZES = ((200, 5, 50),)
 #: real data sets that ship with scikit-learn, with the number of gates sampled on each.
 REAL_DATASETS = (("diabetes", 100), ("breast_cancer", 100))
+#: weak regularization (``--sizes weak``): the real data sets at these multiples of :func:`beta_for`, where the
+#: support has more free face dimensions than samples (many blocks active, flat restricted problems)
+WEAK_SCALES = (0.3, 0.1)
 #: seed of the gates (the same for every method, the estimator's ``random_state`` included).
 PATTERN_SEED = 1
 
@@ -138,8 +142,11 @@ def make_synthetic(n_samples, n_features, n_gates, *, teacher_width=10, noise=0.
     return _problem(f"synthetic ({n_samples}, {n_features}, {n_gates})", X, y, n_gates, beta)
 
 
-def make_real(name, n_gates, *, beta=None):
+def make_real(name, n_gates, *, beta=None, beta_scale=1.0):
     """``load_diabetes`` (standardized target) or ``load_breast_cancer`` (labels mapped to :math:`\\pm1`).
+
+    ``beta_scale`` multiplies :math:`\\beta` (default :func:`beta_for`) and, when not 1, is named in the
+    problem's name.
 
     Raises
     ------
@@ -155,18 +162,24 @@ def make_real(name, n_gates, *, beta=None):
     else:
         raise ValueError(f"name must be 'diabetes' or 'breast_cancer', got {name!r}.")
     n, d = X.shape
-    return _problem(f"{name} ({n}, {d}, {n_gates})", X, y, n_gates, beta)
+    beta = float(beta_scale) * (beta_for(n) if beta is None else float(beta))
+    label = f"{name} ({n}, {d}, {n_gates})" + (f", beta x {beta_scale:g}" if beta_scale != 1.0 else "")
+    return _problem(label, X, y, n_gates, beta)
 
 
 def benchmark_problems(sizes="small"):
-    """The problems of a run: ``"small"`` (the first synthetic size and both real data sets) or ``"all"``.
+    """The problems of a run: ``"small"`` (the first synthetic size and both real data sets), ``"all"``, or
+    ``"weak"`` (both real data sets at each of :data:`WEAK_SCALES` times their :math:`\\beta`).
 
     Returns
     -------
     list of BenchmarkProblem
     """
-    if sizes not in ("small", "all"):
-        raise ValueError(f"sizes must be 'small' or 'all', got {sizes!r}.")
+    if sizes not in ("small", "all", "weak"):
+        raise ValueError(f"sizes must be 'small', 'all' or 'weak', got {sizes!r}.")
+    if sizes == "weak":
+        return [make_real(name, n_gates, beta_scale=scale)
+                for scale in WEAK_SCALES for name, n_gates in REAL_DATASETS]
     problems = [make_synthetic(*size) for size in SMALL_SIZES]
     problems += [make_real(name, n_gates) for name, n_gates in REAL_DATASETS]
     if sizes == "all":  # the long ones last, so that partial results are the useful ones

@@ -2,7 +2,7 @@ r"""Benchmark sklearn-convexnn against cvxpy, pyscnn and MLPRegressor; writes ``
 
 Usage::
 
-    python bench/run.py [--sizes small|all] [--repeats 3] [--seeds 10]
+    python bench/run.py [--sizes small|all|weak] [--repeats 3] [--seeds 10]
 
 Everything runs in this one process, on the same data and the same sampled patterns
 (:mod:`problems`), and every returned network is judged by our objective
@@ -435,7 +435,7 @@ def write_results(path, reports, scans, args, elapsed):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", choices=("small", "all"), default="small")
+    parser.add_argument("--sizes", choices=("small", "all", "weak"), default="small")
     parser.add_argument("--repeats", type=int, default=3, help="runs per method (median time)")
     parser.add_argument("--seeds", type=int, default=10, help="MLPRegressor seeds per width and solver")
     parser.add_argument("--slow", type=float, default=20.0, help="run once when the first run takes longer (s)")

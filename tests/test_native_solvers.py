@@ -34,8 +34,9 @@ from sklearn_convexnn.convex.solvers.column_generation import (
     interior_direction,
     interior_directions,
 )
+from sklearn_convexnn.convex.solvers import nonnegative_lasso
 from sklearn_convexnn.convex.solvers.nonnegative_lasso import nonnegative_quadratic, solve_nonnegative_lasso
-from sklearn_convexnn.convex.solvers.support_newton import solve_on_support
+from sklearn_convexnn.convex.solvers.support_newton import face_basis, solve_on_support
 
 
 def labels(y):
@@ -266,6 +267,25 @@ def test_nonnegative_quadratic_from_a_warm_start_that_is_not_optimal_on_its_supp
     assert value(warm) < value(start)
 
 
+def test_lawson_hanson_passes_over_an_entering_column_tied_with_its_support():
+    """Column 3 is a_1 - a_2, with a gradient of 1e-11 (relative) at the optimum c = (1, 2, 0): it enters, and the
+    minimum-norm solve on the now singular support gives it -1, so the step is zero and it leaves again — forever,
+    before the column was passed over. Now the method stops at once, at the optimum, converged."""
+    rng = np.random.default_rng(0)
+    a1, a2 = rng.standard_normal((2, 10))
+    A = np.column_stack([a1, a2, a1 - a2])
+    Q = A.T @ A
+    b = np.append(Q[:2, :2] @ [1.0, 2.0], 0.0)
+    b[2] = b[0] - b[1] + 1e-11 * np.abs(b).max()
+    c, _, converged = nonnegative_lasso._lawson_hanson(Q, b, np.array([1.0, 2.0, 0.0]), 1e-14, 65)
+    assert converged
+    np.testing.assert_allclose(c, [1.0, 2.0, 0.0], atol=1e-12)
+    gradient = Q @ c - b
+    assert np.abs(gradient[:2]).max() <= 1e-9 * np.abs(b).max() and gradient[2] >= -1e-9 * np.abs(b).max()
+    warm, _, converged = nonnegative_quadratic(Q, b, start=np.array([1.0, 2.0, 0.0]))
+    assert converged and 0.5 * warm @ Q @ warm - b @ warm == pytest.approx(0.5 * c @ Q @ c - b @ c, rel=1e-12)
+
+
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
 def test_nonnegative_lasso_matches_cvxpy(loss):
     import cvxpy as cp
@@ -313,18 +333,52 @@ def test_damped_relu_polish_takes_few_newton_steps_and_stays_exact(monkeypatch):
     y = np.maximum(X @ rng.standard_normal((13, 5)), 0) @ rng.standard_normal(5) + 0.3 * rng.standard_normal(60)
     y = (y - y.mean()) / y.std()
     arrangement = sample_patterns(X, 30, random_state=1)
-    steps = []
-    newton = column_generation.solve_on_support
+    steps, released = [], []
+    newton, release = column_generation.solve_on_support, column_generation._ColumnGeneration.release_rows
 
     def recorded(*args, **options):
         steps.append(options.get("max_iter"))
         return newton(*args, **options)
 
+    def recorded_release(*args):
+        changed = release(*args)
+        released.extend(changed)
+        return changed
+
     monkeypatch.setattr(column_generation, "solve_on_support", recorded)
+    monkeypatch.setattr(column_generation._ColumnGeneration, "release_rows", recorded_release)
     solution = ConvexProgram(X, y, 0.05, arrangement).solve("cg")
     monkeypatch.undo()
     assert steps.count(column_generation.DAMPED_POLISH_STEPS) >= len(steps) // 2
+    assert released  # a flat polish: faces from the pricing, rows released by their multipliers
     assert_same_optimum(solution, ConvexProgram(X, y, 0.05, arrangement).solve("cvxpy"), "squared")
+
+
+def test_a_face_row_that_holds_a_block_off_the_optimum_is_released(data_random):
+    """At the optimum every face row's multiplier is non-negative (KKT): none is released. Holding one block on an
+    extra row (its nearest row off the face) raises the restricted optimum; there that row's multiplier is negative,
+    and it is the one row released."""
+    X, y, beta, arrangement = data_random
+    program = ConvexProgram(X, y, beta, arrangement)
+    optimum = program.solve("cg", tol=1e-10)
+    state = column_generation._ColumnGeneration(program, 1e-10, 0.05)
+    blocks = np.vstack([optimum.u, optimum.v])
+    keys = np.flatnonzero(np.linalg.norm(blocks, axis=1) > 0)
+    patterns, signs = keys % program.n_patterns, np.where(keys < program.n_patterns, 1.0, -1.0)
+    W = blocks[keys]
+    row_signs = np.where(program.masks[:, patterns], 1.0, -1.0)
+    slack = row_signs * (X @ W.T) / np.linalg.norm(X, axis=1)[:, None]
+    faces = [np.flatnonzero(column <= 1e-7 * np.linalg.norm(w)) for column, w in zip(slack.T, W)]
+    assert len(keys) >= 2 and any(len(face) for face in faces)
+    assert state.release_rows(W, patterns, signs, [face.copy() for face in faces], row_signs) == []
+    extra = int(np.argmin(np.where(np.isin(np.arange(len(X)), faces[0]), np.inf, slack[:, 0])))
+    held = [face.copy() for face in faces]
+    held[0] = np.append(held[0], extra)
+    restricted = solve_on_support(X, y, beta, "squared", program.masks[:, patterns], signs,
+                                  [face_basis(X, None, face) for face in held], W)
+    assert restricted.converged and restricted.objective > optimum.objective + 1e-6
+    assert state.release_rows(restricted.blocks, patterns, signs, held, row_signs) == [0]
+    assert sorted(held[0]) == sorted(faces[0]) and all(np.array_equal(h, f) for h, f in zip(held[1:], faces[1:]))
 
 
 @pytest.mark.parametrize("loss", ["squared", "logistic"])

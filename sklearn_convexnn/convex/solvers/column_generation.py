@@ -18,9 +18,13 @@ small set of them:
    is at most ``tol * max(1, |F|)``. This is the optimality certificate itself.
 4. **Polish**: fixed directions converge slowly at the end (the optimal direction of a block moves
    with :math:`\nu`). Once the violations are small, the blocks of the support are re-optimised with
-   free directions on the faces of their cones that the pricing found active
-   (:func:`~.support_newton.solve_on_support`, Newton's method), which lands on the exact optimum
-   when the support and faces are right; the pricing then certifies it.
+   free directions on faces of their cones by a primal active-set method
+   (:func:`~.support_newton.solve_on_support`, Newton's method, between walls), which lands on the exact
+   optimum when the support and faces are right; the pricing then certifies it. A face starts as the
+   block's tight rows; on a flat support (more free face dimensions than samples, where Newton meets
+   the walls one per solve) it also takes the rows active at the pricing's projection of
+   :math:`s\,g_i(\nu)` — the face the optimal block lies on once :math:`\nu` is near :math:`\nu^*` (cone
+   lemma) — and rows of negative multiplier are released.
 
 The gated program (CG) is the same method without cones: the columns are :math:`D_iX\bar u` for any
 unit :math:`\bar u`, and the best one for pattern :math:`i` is :math:`g_i/\|g_i\|`. Its polish runs
@@ -60,6 +64,8 @@ SPAN_MEMORY = 4
 MAX_SPAN_MEMORY = 8
 #: gated polish on subspaces: Newton steps per polish (the subspaces change every round)
 SUBSPACE_NEWTON_STEPS = 1
+#: ReLU polish: Newton solves per polish (each meets a wall, releases rows, or ends it)
+POLISH_SOLVES = 5
 #: ReLU polish: Newton steps between wall checks once Newton needed damping (a flat restricted problem: more
 #: free face dimensions than the samples resolve, where Levenberg–Marquardt crawls and the next wall or
 #: pricing does more); undamped, Newton runs to convergence
@@ -395,15 +401,40 @@ class _ColumnGeneration:
             self.span_size = min(2 * self.span_size, MAX_SPAN_MEMORY)
         self.last_round = (gap, support_size)
 
-    def polish(self, nu):
+    def release_rows(self, W, patterns, signs, faces, row_signs):
+        r"""Drop from each block's face its row of most negative multiplier; return the blocks changed.
+
+        At the optimum of the program restricted to the faces, the gradient of the objective in block
+        :math:`w_b`, :math:`\gamma_b=-s_bX^\top D_{i_b}\nu+\beta w_b/\|w_b\|`, is a combination
+        :math:`\sum_{k\in W_b}\lambda_ks_kx_k` of its face rows. The cone constraints
+        :math:`s_kx_k^\top w_b\ge0` hold the block back only where :math:`\lambda_k\ge0`; a row with
+        :math:`\lambda_k\|x_k\|<-10^{-6}\beta` is released (moving off it lowers the objective).
+        """
+        masks = self.masks[:, patterns]
+        prediction = (masks * (self.X @ W.T)) @ signs
+        nu = self.loss.negative_gradient(prediction, self.y)
+        norms = np.linalg.norm(W, axis=1)
+        unit = W / np.where(norms > 0, norms, 1.0)[:, None]
+        gradients = -signs[:, None] * ((masks * nu[:, None]).T @ self.X) + self.beta * unit
+        released = []
+        for b, rows in enumerate(faces):
+            if not len(rows) or norms[b] == 0:
+                continue
+            multipliers = np.linalg.lstsq((row_signs[rows, b][:, None] * self.X[rows]).T, gradients[b], rcond=None)[0]
+            worst = int(np.argmin(multipliers * self.row_norms[rows]))
+            if multipliers[worst] * self.row_norms[rows[worst]] < -1e-6 * self.beta:
+                faces[b] = np.delete(rows, worst)
+                released.append(b)
+        return released
+
+    def polish(self, nu, warm_faces=True):
         """Re-optimise the support with free directions (primal active set on the cone faces); keep it if better.
 
-        Each block starts on the face of its cone where its current value lies (its tight rows). Newton's
-        method solves the program restricted to these faces; if the step leaves a cone, the blocks move
-        only up to the first cone constraint they meet (the objective is convex, so that point is no
-        worse), the constraint joins the face, and Newton runs again — to convergence while it needs no
-        damping, else ``DAMPED_POLISH_STEPS`` steps (Levenberg–Marquardt's damping is carried from one
-        solve to the next). The gated program has no cones: Newton runs on whole blocks, or, above
+        ReLU: :meth:`walk_faces` from the support's merged blocks. When the support has more free face
+        dimensions than samples (a flat restricted problem, where Newton is damped and meets the walls one
+        per solve), the faces also take the rows active at the last pricing's projections and the walk
+        releases rows by their multipliers; if that polish is not better, it is run again on the blocks'
+        tight rows alone. The gated program has no cones: Newton runs on whole blocks, or, above
         ``FULL_GATED_POLISH`` dimensions, takes ``SUBSPACE_NEWTON_STEPS`` step(s) on each block's recent
         subspace (:meth:`column_spans`).
         """
@@ -425,58 +456,94 @@ class _ColumnGeneration:
             result = solve_on_support(self.X, self.y, self.beta, self.loss, self.masks[:, patterns], signs,
                                       bases, current, damping=self.damping, **steps)
             self.damping = result.damping
-            current = result.blocks
-        else:
-            X_unit = self.X / np.maximum(self.row_norms, 1e-300)[:, None]
-            row_signs = np.where(self.masks[:, patterns], 1.0, -1.0)  # (n, m)
+            return self.replace_columns(result.blocks, patterns, signs)
+        row_signs = np.where(self.masks[:, patterns], 1.0, -1.0)  # (n, m)
+        slack = row_signs * ((self.X / np.maximum(self.row_norms, 1e-300)[:, None]) @ current.T)
+        norms = np.linalg.norm(current, axis=1)
+        tight = [np.flatnonzero(column <= 1e-9 * norm) for column, norm in zip(slack.T, norms)]
+        flat = sum(d - len(rows) for rows in tight) > self.X.shape[0]
+        faces = tight
+        if warm_faces and flat:
+            warm = self.warm[patterns, np.where(signs > 0, 0, 1)]
+            faces = [np.union1d(rows, active[active >= 0]) for rows, active in zip(tight, warm)]
+            faces = [rows if len(rows) < d else own for rows, own in zip(faces, tight)]  # (never a single point)
+        polished = self.walk_faces(current, patterns, signs, row_signs, slack, faces, release=flat)
+        if polished is not None and self.replace_columns(polished, patterns, signs):
+            return True
+        if faces is not tight:
+            return self.polish(nu, warm_faces=False)
+        return False
 
-            def slacks(W):  # normalised s_k x_k^T w_b, shape (n, m)
-                return row_signs * (X_unit @ W.T)
+    def walk_faces(self, current, patterns, signs, row_signs, slack, faces, release):
+        r"""Primal active set on the cone faces, from the feasible blocks ``current`` (m, d).
 
-            start_norms = np.linalg.norm(current, axis=1)
-            slack = slacks(current)  # kept up to date along the steps (the slacks are linear in the blocks)
-            faces = [np.flatnonzero(column <= 1e-9 * norm) for column, norm in zip(slack.T, start_norms)]
-            bases = [face_basis(self.X, None, rows) for rows in faces]
-            for _ in range(5):
-                alive = np.array([basis.shape[1] > 0 and np.any(w) for basis, w in zip(bases, current)])
-                dimension = sum(bases[b].shape[1] for b in np.flatnonzero(alive))
-                if not alive.any() or dimension > self.max_polish_dimension:
-                    return False
-                steps = {"max_iter": DAMPED_POLISH_STEPS} if self.damping > 0 else {}
-                result = solve_on_support(self.X, self.y, self.beta, self.loss, self.masks[:, patterns[alive]],
-                                          signs[alive], [bases[b] for b in np.flatnonzero(alive)], current[alive],
-                                          damping=self.damping, **steps)
-                self.damping = result.damping
-                target = np.zeros_like(current)
-                target[alive] = result.blocks
-                step = target - current
-                rate = slacks(step)
-                t, blocking, hit, limits = first_wall(slack, rate, faces)
-                if t >= 1.0:
-                    current = target
-                    break
-                # every block up to its own first wall, when that is no worse than all up to the first one
-                # (more rows join the faces per Newton solve)
-                own = current + np.minimum(limits, 1.0)[:, None] * step
-                current = current + t * step
-                if self.restricted_objective(own, patterns, signs) <= self.restricted_objective(current, patterns, signs):
-                    current, hit = own, np.flatnonzero(limits < 1.0)
-                    slack = slack + np.minimum(limits, 1.0) * rate
-                else:
-                    slack = slack + t * rate
-                for b in hit:
-                    faces[b] = np.append(faces[b], blocking[b])
-                    bases[b] = face_basis(self.X, None, faces[b])  # only the faces that grew change
-        magnitudes = np.linalg.norm(current, axis=1)
+        Newton's method (:func:`~.support_newton.solve_on_support`) solves the program restricted to the
+        faces :math:`\{w:x_k^\top w=0,\ k\in W_b\}`; if the step leaves a cone, the blocks move only up to
+        the first cone constraint they meet (the objective is convex along the segment from a feasible
+        point, so that point is no worse than the start of the segment when the target is better), the
+        constraint joins the face, and Newton runs again — to convergence while it needs no damping,
+        else ``DAMPED_POLISH_STEPS`` steps (Levenberg–Marquardt's damping is carried from one solve to the
+        next). A face row need not be tight at ``current``: the segment to the face's optimum keeps it
+        feasible. With ``release``, a converged solve inside the cones releases the rows of negative
+        multiplier (:meth:`release_rows`) and continues. At most ``POLISH_SOLVES`` Newton solves.
+
+        ``slack`` (n, m) is :math:`s_kx_k^\top w_b/\|x_k\|` at ``current``; ``faces`` (row indices per
+        block) is changed in place. Returns the blocks, or None when the faces leave no dimension or
+        exceed ``max_polish_dimension``.
+        """
+        X_unit = self.X / np.maximum(self.row_norms, 1e-300)[:, None]
+        faces = list(faces)
+        bases = [face_basis(self.X, None, rows) for rows in faces]
+        for _ in range(POLISH_SOLVES):
+            alive = np.array([basis.shape[1] > 0 and np.any(w) for basis, w in zip(bases, current)])
+            dimension = sum(bases[b].shape[1] for b in np.flatnonzero(alive))
+            if not alive.any() or dimension > self.max_polish_dimension:
+                return None
+            steps = {"max_iter": DAMPED_POLISH_STEPS} if self.damping > 0 else {}
+            result = solve_on_support(self.X, self.y, self.beta, self.loss, self.masks[:, patterns[alive]],
+                                      signs[alive], [bases[b] for b in np.flatnonzero(alive)], current[alive],
+                                      damping=self.damping, **steps)
+            self.damping = result.damping
+            target = np.zeros_like(current)
+            target[alive] = result.blocks
+            step = target - current
+            rate = row_signs * (X_unit @ step.T)  # the slacks are linear in the blocks
+            t, blocking, hit, limits = first_wall(slack, rate, faces)
+            if t >= 1.0:
+                current, slack = target, slack + rate
+                released = self.release_rows(current, patterns, signs, faces, row_signs) if (
+                    release and result.converged) else []
+                if not released:
+                    break  # the optimum on these faces (or Newton's last damped steps)
+                for b in released:
+                    bases[b] = face_basis(self.X, None, faces[b])
+                continue
+            # every block up to its own first wall, when that is no worse than all up to the first one
+            # (more rows join the faces per Newton solve)
+            own = current + np.minimum(limits, 1.0)[:, None] * step
+            current = current + t * step
+            if self.restricted_objective(own, patterns, signs) <= self.restricted_objective(current, patterns, signs):
+                current, hit = own, np.flatnonzero(limits < 1.0)
+                slack = slack + np.minimum(limits, 1.0) * rate
+            else:
+                slack = slack + t * rate
+            for b in hit:
+                faces[b] = np.append(faces[b], blocking[b])
+                bases[b] = face_basis(self.X, None, faces[b])  # only the faces that grew change
+        return current
+
+    def replace_columns(self, W, patterns, signs):
+        """Make the blocks ``W`` (m, d) the only columns and solve the master, if that is no worse; say whether."""
+        magnitudes = np.linalg.norm(W, axis=1)
         kept = magnitudes > 0
-        directions, found = self.directions(current[kept], patterns[kept])
+        directions, found = self.directions(W[kept], patterns[kept])
         if not kept.any() or not found.all():
             return False
         candidate = _ColumnSet(self.X.shape[0], self.X.shape[1], self.gated, self.columns.gram is not None)
         candidate.add(self.X, self.masks, directions, patterns[kept], signs[kept], magnitudes[kept])
         previous = (self.columns, self.prediction, self.objective)
         self.columns = candidate
-        self.solve_master()  # exact magnitudes for the polished directions
+        self.solve_master()  # exact magnitudes for the directions
         if self.objective > previous[2]:
             self.columns, self.prediction, self.objective = previous
             return False

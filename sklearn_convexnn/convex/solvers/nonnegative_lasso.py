@@ -63,32 +63,52 @@ def _solve_free(Q, b, free):
     return x, None
 
 
+#: :func:`_lawson_hanson`: indices passed over (anti-cycling) may keep a gradient up to this (relative)
+PASSED_OVER_TOL = 1e-9
+
+
 def _lawson_hanson(Q, b, start, tol, max_iter):
     r"""Active-set method for :math:`\min_{c\ge0}\tfrac12c^\top Qc-b^\top c` from a feasible ``start``.
 
     ``max_iter`` bounds the number of linear solves (each inner step is one). The method's invariant
     is that :math:`c` minimizes over its own support, so a warm start is first brought there by the
     inner steps (which never raise the objective); only then are indices off the support priced.
+
+    Anti-cycling: with (nearly) dependent columns the entering index :math:`j` can come back from
+    the solve on the new support with :math:`z_j\le0`; the step would then be zero and remove
+    :math:`j` again, forever. Such an index is passed over (the next best one is priced) until a
+    step changes :math:`c`. The result counts as converged when every index passed over has a
+    gradient below ``PASSED_OVER_TOL`` (relative): a tie of dependent columns, not a descent.
     """
     c = np.maximum(start, 0.0)
     free = c > 0
     scale = max(1.0, float(np.abs(b).max(initial=0.0)))
+    passed_over = np.zeros(len(b), dtype=bool)
     solves = 0
     iteration = 0
     settle = bool(free.any())  # a warm start: minimize over its support before pricing
     while solves < max_iter:
+        j = None
         if not settle:
             gradient = b - Q @ c
             gradient[free] = -np.inf
+            best = float(np.max(gradient[passed_over], initial=-np.inf))
+            gradient[passed_over] = -np.inf
             j = int(np.argmax(gradient)) if len(b) else 0
             if not len(b) or gradient[j] <= tol * scale:
-                return c, iteration, True
+                return c, iteration, best <= PASSED_OVER_TOL * scale
             iteration += 1
             free[j] = True
         settle = False
         while solves < max_iter:
             solves += 1
             z, ray = _solve_free(Q, b, free)
+            if j is not None and ray is None and z[j] <= 0:  # the entering index would leave at once
+                free[j] = False
+                passed_over[j] = True
+                break
+            j = None
+            passed_over[:] = False
             if ray is not None:  # slide along the cheaper combination until a coefficient reaches zero
                 shrinking = free & (ray < 0)
                 if not shrinking.any():
