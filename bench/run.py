@@ -189,7 +189,9 @@ def run_problem(problem, args):
 
     # the estimator with dual-driven patterns
     adaptive = MethodRow("ConvexReLURegressor(patterns='adaptive')", "network", ours="adaptive")
-    if args.adaptive:
+    if _excluded(adaptive.label, args):
+        adaptive.note = "excluded (--exclude)"
+    elif args.adaptive:
         _attempt(adaptive, lambda: peers.fit_adaptive(problem, max_rounds=args.adaptive_rounds), args.repeats,
                  args.slow)
     else:

@@ -24,7 +24,7 @@ Backends
     0.09 s, diabetes (4.9e5) 0.47 s vs 0.43 s, breast cancer (1.8e6) 0.42 s vs 3.3 s, (1000, 10, 200)
     (2.2e6) 0.98 s vs 2.7 s; with beta / 100 on diabetes 2.2 s vs 0.47 s (``bench/results.md``). Up to
     ``n * P * d`` = 2 000 000, "cg" takes the interior-point solution as its columns when its gap is still
-    above 1e-3 after 8 rounds and fell by less than half since round 4 (that diabetes case: 0.61 s).
+    above 1e-3 after 8 rounds and fell by less than a quarter since round 4 (that diabetes case: 0.61 s).
 """
 
 from __future__ import annotations
