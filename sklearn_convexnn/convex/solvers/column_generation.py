@@ -425,7 +425,8 @@ class _ColumnGeneration:
         for b, rows in enumerate(faces):
             if not len(rows) or norms[b] == 0:
                 continue
-            multipliers = np.linalg.lstsq((row_signs[rows, b][:, None] * self.X[rows]).T, gradients[b], rcond=None)[0]
+            face_rows = row_signs[rows, b][:, None] * self.X[rows]
+            multipliers = np.linalg.lstsq(face_rows.T, gradients[b], rcond=None)[0]
             worst = int(np.argmin(multipliers * self.row_norms[rows]))
             if multipliers[worst] * self.row_norms[rows[worst]] < -1e-6 * self.beta:
                 faces[b] = np.delete(rows, worst)
@@ -492,9 +493,9 @@ class _ColumnGeneration:
         feasible. With ``release``, a converged solve inside the cones releases the rows of negative
         multiplier (:meth:`release_rows`) and continues. At most ``POLISH_SOLVES`` Newton solves.
 
-        ``slack`` (n, m) is :math:`s_kx_k^\top w_b/\|x_k\|` at ``current``; ``faces`` (row indices per
-        block) is changed in place. Returns the blocks, or None when the faces leave no dimension or
-        exceed ``max_polish_dimension``.
+        ``slack`` (n, m) is :math:`s_kx_k^\top w_b/\|x_k\|` at ``current``; ``faces`` holds the row indices
+        of each block's face. Returns the blocks, or None when the faces leave no dimension or exceed
+        ``max_polish_dimension``.
         """
         X_unit = self.X / np.maximum(self.row_norms, 1e-300)[:, None]
         faces = list(faces)
