@@ -238,6 +238,7 @@ class _ColumnGeneration:
         self.gated = program.activation == "gated"
         self.allowed = program.blocks.copy()
         self.row_norms = np.linalg.norm(self.X, axis=1)
+        self.X_unit = self.X / np.maximum(self.row_norms, 1e-300)[:, None]
         n, d = self.X.shape
         P = program.n_patterns
         self.columns = _ColumnSet(n, d, self.gated, self.loss.name == "squared")
@@ -464,7 +465,7 @@ class _ColumnGeneration:
             self.damping = result.damping
             return self.replace_columns(result.blocks, patterns, signs)
         row_signs = np.where(self.masks[:, patterns], 1.0, -1.0)  # (n, m)
-        slack = row_signs * ((self.X / np.maximum(self.row_norms, 1e-300)[:, None]) @ current.T)
+        slack = row_signs * (self.X_unit @ current.T)
         norms = np.linalg.norm(current, axis=1)
         tight = [np.flatnonzero(column <= 1e-9 * norm) for column, norm in zip(slack.T, norms)]
         flat = sum(d - len(rows) for rows in tight) > self.X.shape[0]
@@ -497,7 +498,6 @@ class _ColumnGeneration:
         of each block's face. Returns the blocks, or None when the faces leave no dimension or exceed
         ``max_polish_dimension``.
         """
-        X_unit = self.X / np.maximum(self.row_norms, 1e-300)[:, None]
         faces = list(faces)
         bases = [face_basis(self.X, None, rows) for rows in faces]
         for _ in range(POLISH_SOLVES):
@@ -513,7 +513,7 @@ class _ColumnGeneration:
             target = np.zeros_like(current)
             target[alive] = result.blocks
             step = target - current
-            rate = row_signs * (X_unit @ step.T)  # the slacks are linear in the blocks
+            rate = row_signs * (self.X_unit @ step.T)  # the slacks are linear in the blocks
             t, blocking, hit, limits = first_wall(slack, rate, faces)
             if t >= 1.0:
                 current, slack = target, slack + rate
