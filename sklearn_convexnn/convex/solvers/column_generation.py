@@ -421,7 +421,7 @@ class _ColumnGeneration:
         nu = self.loss.negative_gradient(prediction, self.y)
         norms = np.linalg.norm(W, axis=1)
         unit = W / np.where(norms > 0, norms, 1.0)[:, None]
-        gradients = -signs[:, None] * ((masks * nu[:, None]).T @ self.X) + self.beta * unit
+        gradients = -signs[:, None] * pattern_correlations(nu, self.X, masks).T + self.beta * unit
         released = []
         for b, rows in enumerate(faces):
             if not len(rows) or norms[b] == 0:
@@ -434,7 +434,7 @@ class _ColumnGeneration:
                 released.append(b)
         return released
 
-    def polish(self, nu, warm_faces=True):
+    def polish(self, nu):
         """Re-optimise the support with free directions (primal active set on the cone faces); keep it if better.
 
         ReLU: :meth:`walk_faces` from the support's merged blocks. When the support has more free face
@@ -469,16 +469,15 @@ class _ColumnGeneration:
         norms = np.linalg.norm(current, axis=1)
         tight = [np.flatnonzero(column <= 1e-9 * norm) for column, norm in zip(slack.T, norms)]
         flat = sum(d - len(rows) for rows in tight) > self.X.shape[0]
-        faces = tight
-        if warm_faces and flat:
+        attempts = [tight]
+        if flat:
             warm = self.warm[patterns, np.where(signs > 0, 0, 1)]
             faces = [np.union1d(rows, active[active >= 0]) for rows, active in zip(tight, warm)]
-            faces = [rows if len(rows) < d else own for rows, own in zip(faces, tight)]  # (never a single point)
-        polished = self.walk_faces(current, patterns, signs, row_signs, slack, faces, release=flat)
-        if polished is not None and self.replace_columns(polished, patterns, signs):
-            return True
-        if faces is not tight:
-            return self.polish(nu, warm_faces=False)
+            attempts.insert(0, [rows if len(rows) < d else own for rows, own in zip(faces, tight)])  # (never a point)
+        for faces in attempts:
+            polished = self.walk_faces(current, patterns, signs, row_signs, slack, faces, release=flat)
+            if polished is not None and self.replace_columns(polished, patterns, signs):
+                return True
         return False
 
     def walk_faces(self, current, patterns, signs, row_signs, slack, faces, release):
