@@ -409,8 +409,8 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         ``"sample"`` draws ``n_patterns`` Gaussian gates; ``"adaptive"`` starts from those and
         grows them where the dual constraint is violated, with an L-BFGS fit as a seed
         (:func:`~sklearn_convexnn.convex.adaptive.adaptive_patterns`; width :math:`n+1` on small
-        data, see :func:`~sklearn_convexnn.convex.adaptive.seed_width_for`): never worse than that
-        seed; ``"auto"`` is exact when at most 1000 patterns can
+        data, see :func:`~sklearn_convexnn.convex.adaptive.seed_width_for`, fitted again wider when
+        the optimum needs many neurons): never worse than that seed; ``"auto"`` is exact when at most 1000 patterns can
         exist (``AUTO_EXACT_LIMIT``), adaptive otherwise.
     n_patterns : int, default=100
         Number of gates drawn when sampling (the initial patterns of ``"adaptive"``).

@@ -1,12 +1,14 @@
 """Dual-driven patterns: the objective never increases and ends below sampled patterns and L-BFGS."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from sklearn_convexnn import ConvexProgram, ReLUNetwork, sample_patterns
 from sklearn_convexnn.convex.adaptive import (
-    LBFGS_WORK, SEED_COST, SEED_ITER, AdaptiveResult, adaptive_patterns, ascend_directions, fit_lbfgs,
-    lbfgs_iterations, objective_and_gradient, polish_network, seed_width_for,
+    LBFGS_WORK, SEED_COST, SEED_ITER, SEED_KEEP, SEED_WIDENINGS, AdaptiveResult, _widen_seed, adaptive_patterns,
+    ascend_directions, fit_lbfgs, lbfgs_iterations, objective_and_gradient, polish_network, seed_width_for,
 )
 from sklearn_convexnn.nonconvex import fit_mlp
 
@@ -86,6 +88,35 @@ def test_the_mlp_seed_is_n_plus_one_wide_when_a_pass_is_affordable_and_its_work_
     else:
         assert 1 <= iterations < SEED_ITER
         assert iterations * n * d * width <= LBFGS_WORK < (iterations + 1) * n * d * width
+
+
+def test_a_seed_that_keeps_most_of_its_width_is_fitted_again_wider_and_the_result_is_never_worse(teacher):
+    """Weak regularization: the optimum needs many neurons, so the recombined seed keeps more than SEED_KEEP of
+    its width; each wider seed doubles the width, and the recombination is never worse than any seed."""
+    X, y, beta = teacher[0][:60], teacher[1][:60], 0.01
+    width = seed_width_for(*X.shape)
+    seed = fit_lbfgs(X, y, beta, width, random_state=0, max_iter=300)[0]
+    assert seed.width > SEED_KEEP * width  # the case this test is about
+    seeds = []
+
+    def wider_seed(w):
+        seeds.append(fit_lbfgs(X, y, beta, w, random_state=len(seeds) + 1, max_iter=300)[0])
+        return seeds[-1]
+
+    search = SimpleNamespace(X=X, y=y, beta=beta, loss="squared", deadline=np.inf)
+    arrangement = sample_patterns(X, 10, random_state=0)
+    network, grown = _widen_seed(seed, arrangement, wider_seed, search)
+    assert 1 <= len(seeds) <= SEED_WIDENINGS
+    assert [s.width for s in seeds] == [width * 2 ** (k + 1) for k in range(len(seeds))]
+    values = [s.objective(X, y, beta) for s in [seed, *seeds]]
+    assert network.objective(X, y, beta) <= min(values) * (1 + 1e-12)
+    assert grown.n_patterns > arrangement.n_patterns  # the wider seeds' patterns joined
+    # a network that keeps at most SEED_KEEP of the width, or no wider_seed: returned as it is
+    narrow = ReLUNetwork(seed.hidden_weights[: int(SEED_KEEP * width)], seed.output_weights[: int(SEED_KEEP * width)])
+    for network_in, fit in ((narrow, wider_seed), (seed, None)):
+        calls = len(seeds)
+        assert _widen_seed(network_in, arrangement, fit, search) == (network_in, arrangement)
+        assert len(seeds) == calls
 
 
 @pytest.mark.slow
