@@ -105,7 +105,10 @@ def test_verbose_shows_progress_over_rounds(teacher, capsys):
     X, y, beta = teacher
     ConvexReLURegressor(beta=beta, patterns="adaptive", n_patterns=20, max_rounds=2, verbose=1,
                         random_state=0).fit(X, y)
-    assert "adaptive patterns" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "adaptive patterns" in err
+    # the seed's fit (seconds on real data) is announced with its width, n + 1 here (ones column appended)
+    assert f"fitting the L-BFGS seed of width {len(y) + 1}" in err
 
 
 @pytest.mark.parametrize(

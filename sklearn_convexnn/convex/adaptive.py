@@ -682,18 +682,24 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
     if solver == "auto":
         solver = "cg"  # the warm starts are what makes the re-solves cheap, and only the native solver uses them
     sampled = sample_patterns(X, n_initial, random_state=rng)
-    seed = _seed(seed_network, X, y, beta, loss, seed_width, rng)
-    wider_seed = None  # the automatic "mlp" seed may be fitted again, wider (SEED_KEEP)
-    if isinstance(seed_network, str) and seed_width is None:
-        def wider_seed(width):
-            return _seed("mlp", X, y, beta, loss, width, rng)
     progress = None
     if verbose:
         from tqdm.auto import tqdm
 
         progress = tqdm(total=max_rounds, desc="adaptive patterns", leave=False)
+
+    def fit_seed(network, width):  # the seed networks' L-BFGS fits take seconds: say which one runs
+        if progress is not None and isinstance(network, str):
+            progress.set_postfix_str(f"fitting the L-BFGS seed of width {width or seed_width_for(*X.shape)}")
+        return _seed(network, X, y, beta, loss, width, rng)
+
+    wider_seed = None  # the automatic "mlp" seed may be fitted again, wider (SEED_KEEP)
+    if isinstance(seed_network, str) and seed_width is None:
+        def wider_seed(width):
+            return fit_seed("mlp", width)
     # small dense products: one BLAS thread is faster than several fighting for the cores
     try:
+        seed = fit_seed(seed_network, seed_width)
         with one_blas_thread():
             search = _Search(X, y, beta, loss, activation, tol, n_starts, rng, progress, started=started,
                              time_budget=time_budget)
