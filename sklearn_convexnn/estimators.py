@@ -410,8 +410,8 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         grows them where the dual constraint is violated, with an L-BFGS fit as a seed
         (:func:`~sklearn_convexnn.convex.adaptive.adaptive_patterns`; width :math:`n+1` on small
         data, see :func:`~sklearn_convexnn.convex.adaptive.seed_width_for`, fitted again wider when
-        the optimum needs many neurons): never worse than that seed; ``"auto"`` is exact when at most 1000 patterns can
-        exist (``AUTO_EXACT_LIMIT``), adaptive otherwise.
+        the optimum needs many neurons): never worse than that seed; ``"auto"`` is exact when at
+        most 1000 patterns can exist (``AUTO_EXACT_LIMIT``), adaptive otherwise.
     n_patterns : int, default=100
         Number of gates drawn when sampling (the initial patterns of ``"adaptive"``).
     fit_intercept : bool, default=True

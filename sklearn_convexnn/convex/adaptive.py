@@ -75,8 +75,9 @@ SEED_MIN_WIDTH = 256
 #: recombination with the sampled gates keeps more than ``SEED_KEEP`` of its width: L-BFGS reaches far lower minima
 #: when the width is several times the width the recombination keeps. Kept fractions of the n + 1 seed: (1000, 10,
 #: 200) 0.12, breast cancer 0.14, (200, 5, 50) 0.18 (unchanged: seed alone); diabetes 0.35, 0.52 and 0.70 at 1, 0.3
-#: and 0.1 times its beta, where a seed twice as wide ends at 69.953 / 29.316 / 10.938 instead of 70.236 / 29.796 /
-#: 11.319; breast cancer at 0.3 times beta 0.37 (9.900 instead of 9.922). A wider seed is fitted only when
+#: and 0.1 times its beta, where the estimator ends at 69.666 / 28.857 / 10.691 instead of 70.236 / 29.796 / 11.319
+#: (one seed twice as wide instead of the first: 69.953 / 29.316 / 10.938); breast cancer at 0.3 times beta 0.37
+#: (9.877 instead of 9.922). A wider seed is fitted only when
 #: ``LBFGS_WORK`` leaves it at least ``SEED_MIN_ITER`` iterations: at (20000, 51) the seed of width 848 got 34 and
 #: ended at 1379 against 1154 for the first; at (5000, 21) the seeds of width 512 and 1024 got 558 and 279 and took
 #: the fit from 226.295 to 225.905
@@ -845,12 +846,12 @@ def _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter, wider
 def _widen_seed(network, arrangement, wider_seed, search):
     r"""Recombine ``network`` with seeds of twice the width while it keeps more than ``SEED_KEEP`` of the last one.
 
-    The first seed is :func:`seed_width_for` wide.
-
-    The recombination (:func:`_recombine`) of the network's neurons with the wider seed's is never worse
-    than either network (each is a feasible point of the restricted program). At most
-    ``SEED_WIDENINGS`` seeds, each left at least ``SEED_MIN_ITER`` L-BFGS iterations by ``LBFGS_WORK``,
-    none after ``search``'s deadline; ``wider_seed`` None: ``network`` as it is. Returns the network and ``arrangement`` grown by the wider seeds' patterns.
+    The first seed is :func:`seed_width_for` wide. The recombination (:func:`_recombine`) of the
+    network's neurons with the wider seed's is never worse than either network (each is a feasible
+    point of the restricted program). At most ``SEED_WIDENINGS`` seeds, each left at least
+    ``SEED_MIN_ITER`` L-BFGS iterations by ``LBFGS_WORK``, none after ``search``'s deadline;
+    ``wider_seed`` None: ``network`` as it is. Returns the network and ``arrangement`` grown by the
+    wider seeds' patterns.
     """
     X, y, beta, loss = search.X, search.y, search.beta, search.loss
     width = seed_width_for(*X.shape)
