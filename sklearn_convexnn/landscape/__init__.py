@@ -5,6 +5,7 @@ from .certificate import Certificate, dual_certificate
 from .optimal_set import OptimalPolytope, OptimalSet, optimal_set
 from .paths import LossPath, nonincreasing_path
 from .pruning import prune
+from .runs import SpuriousRun, first_spurious_run
 from .staircase import (
     CriticalWidths,
     NetworkPath,
@@ -26,10 +27,12 @@ __all__ = [
     "OptimalPolytope",
     "OptimalSet",
     "StaircaseRegime",
+    "SpuriousRun",
     "StationarityReport",
     "connecting_path",
     "critical_widths",
     "dual_certificate",
+    "first_spurious_run",
     "nonincreasing_path",
     "optimal_set",
     "permutation_distance",
