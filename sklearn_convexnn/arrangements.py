@@ -34,8 +34,8 @@ Conventions
 * Numerical tolerances (relative to unit-normalised rows): normals that agree up to sign within
   ``1e-10`` are treated as one hyperplane, directions with relative singular value below ``1e-10``
   are ignored when computing the rank, and every returned enumeration gate has a normalised margin
-  :math:`\\min_k |x_k^\\top g|/(\\|x_k\\|\\|g\\|) > 10^{-12}` over the non-zero rows, else a
-  ``RuntimeError`` is raised (results are never silently wrong).
+  :math:`\\min_k |x_k^\\top g|/(\\|x_k\\|\\|g\\|) > 10^{-12}` over the non-zero rows, else
+  an ``EnumerationError`` (a ``RuntimeError``) is raised (results are never silently wrong).
 """
 
 from __future__ import annotations
@@ -52,11 +52,20 @@ from sklearn.utils import check_array, check_random_state
 
 __all__ = [
     "Arrangement",
+    "EnumerationError",
     "add_intercept",
     "count_patterns_bound",
     "enumerate_patterns",
     "sample_patterns",
 ]
+
+
+class EnumerationError(RuntimeError):
+    """Exact enumeration could not certify the patterns it found (numerically degenerate data).
+
+    Raised by :func:`enumerate_patterns`; sampled patterns (:func:`sample_patterns`) work on such data.
+    """
+
 
 # Unit normals closer than this (up to sign) describe the same hyperplane.
 _PARALLEL_TOL = 1e-10
@@ -309,7 +318,7 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
     ValueError
         If ``X`` is invalid, ``max_patterns < 1``, or the bound on the number of patterns exceeds
         ``max_patterns`` (use :func:`sample_patterns` then).
-    RuntimeError
+    EnumerationError
         If a gate comes within normalised margin :math:`10^{-12}` of a hyperplane, or the
         patterns fail a consistency check (numerically degenerate data).
     """
@@ -344,7 +353,7 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
         values = gates[start:start + chunk] @ rows.T
         margin = np.min(np.abs(values) / row_norms[nonzero])
         if margin <= _MIN_MARGIN:
-            raise RuntimeError(
+            raise EnumerationError(
                 "Exact enumeration failed: a gate lies within relative distance "
                 f"{margin:.3g} of a hyperplane (numerically degenerate data). Use "
                 "sample_patterns(X, n_patterns=...) instead."
@@ -355,9 +364,9 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
     keys = _column_keys(patterns[nontrivial].T)
     order = nontrivial[np.argsort(keys, kind="stable")]  # lexicographic, row 0 first
     if np.unique(keys).size != keys.size:
-        raise RuntimeError("Exact enumeration failed: two gates produced the same pattern.")
+        raise EnumerationError("Exact enumeration failed: two gates produced the same pattern.")
     if order.size > count_patterns_bound(hyperplanes.shape[0], min(hyperplanes.shape)):
-        raise RuntimeError("Exact enumeration failed: more patterns than the region bound.")
+        raise EnumerationError("Exact enumeration failed: more patterns than the region bound.")
     if nonzero.all():
         masks = patterns[order]
     else:

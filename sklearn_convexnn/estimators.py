@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .arrangements import (
     Arrangement,
+    EnumerationError,
     add_intercept,
     check_rng,
     count_patterns_bound,
@@ -155,16 +156,24 @@ def _check_params(estimator):
     return beta
 
 
+def _is_auto(patterns):
+    return isinstance(patterns, str) and patterns == "auto"
+
+
 def _resolve_patterns(X_aug, patterns):
     """``patterns`` with ``"auto"`` resolved: ``"exact"`` when the pattern-count bound is small, else ``"adaptive"``."""
-    if isinstance(patterns, str) and patterns == "auto":
+    if _is_auto(patterns):
         rank = np.linalg.matrix_rank(X_aug)
         return "exact" if count_patterns_bound(X_aug.shape[0], rank) <= AUTO_EXACT_LIMIT else "adaptive"
     return patterns
 
 
-def _arrangement(X_aug, patterns, n_patterns, rng):
-    """The fixed patterns to use: given, exact, or sampled (``"adaptive"`` starts from sampled ones)."""
+def _arrangement(X_aug, patterns, n_patterns, rng, auto=False):
+    """The fixed patterns to use: given, exact, or sampled (``"adaptive"`` starts from sampled ones).
+
+    ``auto``: exact enumeration was ``patterns="auto"``'s choice, so where it fails on numerically
+    degenerate data (:class:`EnumerationError`) the patterns are sampled instead.
+    """
     if isinstance(patterns, Arrangement):
         if patterns.masks.shape[0] != X_aug.shape[0]:
             raise ValueError(
@@ -177,7 +186,11 @@ def _arrangement(X_aug, patterns, n_patterns, rng):
             )
         return patterns
     if patterns == "exact":
-        return enumerate_patterns(X_aug)
+        try:
+            return enumerate_patterns(X_aug)
+        except EnumerationError:
+            if not auto:
+                raise
     return sample_patterns(X_aug, n_patterns, random_state=rng)
 
 
@@ -293,7 +306,7 @@ def _patterns_for(estimator, X, rng):
     patterns = _resolve_patterns(X_aug, estimator.patterns)
     if isinstance(patterns, str) and patterns == "adaptive":
         return patterns
-    return _arrangement(X_aug, patterns, estimator.n_patterns, rng)
+    return _arrangement(X_aug, patterns, estimator.n_patterns, rng, auto=_is_auto(estimator.patterns))
 
 
 def _decision(estimator, X):
@@ -350,7 +363,7 @@ def _fit_vector(estimator, X, Y, beta, rng):
             raise ValueError('patterns="adaptive" needs a one-dimensional y; use patterns="sample" or "exact" '
                              f"for y of shape {Y.shape}.")
         patterns = "sample"  # "auto" on large data: the vector programs have no adaptive search
-    arrangement = _arrangement(X_aug, patterns, estimator.n_patterns, rng)
+    arrangement = _arrangement(X_aug, patterns, estimator.n_patterns, rng, auto=_is_auto(estimator.patterns))
     if estimator.activation == "gated":
         solution = VectorOutputProgram(X_aug, Y, beta, arrangement, activation="gated").solve(tol=estimator.tol)
         network = solution.to_network(drop_below=DROP_BELOW)

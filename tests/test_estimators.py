@@ -120,3 +120,24 @@ def test_bad_data_and_loss_are_named():
         ConvexReLURegressor().fit(X, y[:-1])
     with pytest.raises(ValueError, match="2 classes"):
         ConvexReLUClassifier().fit(X, np.zeros(10))
+
+
+def test_auto_samples_patterns_where_exact_enumeration_fails_on_degenerate_data():
+    """patterns="auto" chose exact enumeration (8 samples), which cannot certify its gates on these nearly
+    degenerate float32 rows (found by the robustness tests): the fit samples patterns instead, while an
+    explicit patterns="exact" still says that enumeration failed."""
+    from sklearn_convexnn.arrangements import EnumerationError, enumerate_patterns
+
+    tiny = np.float32(1e-19)
+    X = np.array([[tiny, -6.1317911e-09, tiny], [1e-18, -6.1317911e-09, 0.0], [tiny, -6.1317911e-09, tiny],
+                  [2.5218254e-08, -6.1317911e-09, tiny], [6.2406209e-09, -6.1317911e-09, tiny],
+                  [-9.8528421e-09, -6.1317911e-09, 7.5886364e-09], [tiny, -6.1317911e-09, 0.0],
+                  [tiny, -6.1317911e-09, tiny]], dtype=np.float32)
+    y = np.array([-1, 3, -1, -1, -1, 7, -1, 3])
+    with pytest.raises(EnumerationError, match="degenerate"):
+        enumerate_patterns(X.astype(float))
+    model = ConvexReLUClassifier(activation="gated", fit_intercept=False, n_patterns=40, random_state=0).fit(X, y)
+    assert not model.arrangement_.exhaustive and model.arrangement_.n_patterns >= 1
+    assert np.isfinite(model.objective_) and abs(model.duality_gap_) <= 1e-6 * max(1.0, model.objective_)
+    with pytest.raises(EnumerationError, match="sample"):
+        ConvexReLUClassifier(activation="gated", patterns="exact", fit_intercept=False).fit(X, y)
