@@ -156,24 +156,22 @@ def _check_params(estimator):
     return beta
 
 
-def _is_auto(patterns):
-    return isinstance(patterns, str) and patterns == "auto"
-
-
 def _resolve_patterns(X_aug, patterns):
-    """``patterns`` with ``"auto"`` resolved: ``"exact"`` when the pattern-count bound is small, else ``"adaptive"``."""
-    if _is_auto(patterns):
-        rank = np.linalg.matrix_rank(X_aug)
-        return "exact" if count_patterns_bound(X_aug.shape[0], rank) <= AUTO_EXACT_LIMIT else "adaptive"
+    """``patterns`` with ``"auto"`` resolved: every pattern (an Arrangement) when the pattern-count bound is small
+    and enumeration certifies them, else ``"adaptive"`` (as on large data; enumeration fails with
+    :class:`EnumerationError` on numerically degenerate data)."""
+    if isinstance(patterns, str) and patterns == "auto":
+        if count_patterns_bound(X_aug.shape[0], np.linalg.matrix_rank(X_aug)) <= AUTO_EXACT_LIMIT:
+            try:
+                return enumerate_patterns(X_aug)
+            except EnumerationError:
+                pass
+        return "adaptive"
     return patterns
 
 
-def _arrangement(X_aug, patterns, n_patterns, rng, auto=False):
-    """The fixed patterns to use: given, exact, or sampled (``"adaptive"`` starts from sampled ones).
-
-    ``auto``: exact enumeration was ``patterns="auto"``'s choice, so where it fails on numerically
-    degenerate data (:class:`EnumerationError`) the patterns are sampled instead.
-    """
+def _arrangement(X_aug, patterns, n_patterns, rng):
+    """The fixed patterns to use: given, exact, or sampled (``"adaptive"`` starts from sampled ones)."""
     if isinstance(patterns, Arrangement):
         if patterns.masks.shape[0] != X_aug.shape[0]:
             raise ValueError(
@@ -186,11 +184,7 @@ def _arrangement(X_aug, patterns, n_patterns, rng, auto=False):
             )
         return patterns
     if patterns == "exact":
-        try:
-            return enumerate_patterns(X_aug)
-        except EnumerationError:
-            if not auto:
-                raise
+        return enumerate_patterns(X_aug)
     return sample_patterns(X_aug, n_patterns, random_state=rng)
 
 
@@ -306,7 +300,7 @@ def _patterns_for(estimator, X, rng):
     patterns = _resolve_patterns(X_aug, estimator.patterns)
     if isinstance(patterns, str) and patterns == "adaptive":
         return patterns
-    return _arrangement(X_aug, patterns, estimator.n_patterns, rng, auto=_is_auto(estimator.patterns))
+    return _arrangement(X_aug, patterns, estimator.n_patterns, rng)
 
 
 def _decision(estimator, X):
@@ -363,7 +357,7 @@ def _fit_vector(estimator, X, Y, beta, rng):
             raise ValueError('patterns="adaptive" needs a one-dimensional y; use patterns="sample" or "exact" '
                              f"for y of shape {Y.shape}.")
         patterns = "sample"  # "auto" on large data: the vector programs have no adaptive search
-    arrangement = _arrangement(X_aug, patterns, estimator.n_patterns, rng, auto=_is_auto(estimator.patterns))
+    arrangement = _arrangement(X_aug, patterns, estimator.n_patterns, rng)
     if estimator.activation == "gated":
         solution = VectorOutputProgram(X_aug, Y, beta, arrangement, activation="gated").solve(tol=estimator.tol)
         network = solution.to_network(drop_below=DROP_BELOW)

@@ -122,10 +122,10 @@ def test_bad_data_and_loss_are_named():
         ConvexReLUClassifier().fit(X, np.zeros(10))
 
 
-def test_auto_samples_patterns_where_exact_enumeration_fails_on_degenerate_data():
-    """patterns="auto" chose exact enumeration (8 samples), which cannot certify its gates on these nearly
-    degenerate float32 rows (found by the robustness tests): the fit samples patterns instead, while an
-    explicit patterns="exact" still says that enumeration failed."""
+def test_auto_does_not_enumerate_where_exact_enumeration_fails_on_degenerate_data():
+    """patterns="auto" would enumerate exactly (8 samples), which cannot certify its gates on these nearly
+    degenerate float32 rows (found by the robustness tests): the fit takes the patterns of large data instead
+    (not exhaustive), while an explicit patterns="exact" still says that enumeration failed."""
     from sklearn_convexnn.arrangements import EnumerationError, enumerate_patterns
 
     tiny = np.float32(1e-19)
