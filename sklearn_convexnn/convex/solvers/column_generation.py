@@ -370,12 +370,16 @@ class _ColumnGeneration:
         return len(new_patterns)
 
     # --------------------------------------------------------------- polish
-    def restricted_objective(self, W, patterns, signs):
-        """The program's objective for blocks ``W`` (m, d) at the distinct keys ``(patterns, signs)``."""
+    def program_blocks(self, W, patterns, signs):
+        """The program's blocks ``(u, v)`` (P, d) holding ``W`` (m, d) at the distinct keys ``(patterns, signs)``."""
         u, v = np.zeros((2, self.program.n_patterns, self.X.shape[1]))
         u[patterns[signs > 0]] = W[signs > 0]
         v[patterns[signs < 0]] = W[signs < 0]
-        return self.program.objective_of(u, v)
+        return u, v
+
+    def restricted_objective(self, W, patterns, signs):
+        """The program's objective for blocks ``W`` (m, d) at the distinct keys ``(patterns, signs)``."""
+        return self.program.objective_of(*self.program_blocks(W, patterns, signs))
 
     def column_spans(self, patterns, blocks, nu):
         r"""Gated polish subspaces: orthonormal bases of :math:`\operatorname{span}\{w_b,\ g_{i_b}(\nu),\ \dots\}`.
@@ -416,12 +420,11 @@ class _ColumnGeneration:
         :math:`s_kx_k^\top w_b\ge0` hold the block back only where :math:`\lambda_k\ge0`; a row with
         :math:`\lambda_k\|x_k\|<-10^{-6}\beta` is released (moving off it lowers the objective).
         """
-        masks = self.masks[:, patterns]
-        prediction = (masks * (self.X @ W.T)) @ signs
+        prediction = self.program.prediction(*self.program_blocks(W, patterns, signs))
         nu = self.loss.negative_gradient(prediction, self.y)
         norms = np.linalg.norm(W, axis=1)
         unit = W / np.where(norms > 0, norms, 1.0)[:, None]
-        gradients = -signs[:, None] * pattern_correlations(nu, self.X, masks).T + self.beta * unit
+        gradients = -signs[:, None] * pattern_correlations(nu, self.X, self.masks[:, patterns]).T + self.beta * unit
         released = []
         for b, rows in enumerate(faces):
             if not len(rows) or norms[b] == 0:

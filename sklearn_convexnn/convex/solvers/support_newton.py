@@ -260,7 +260,7 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
         # the penalty's curvature on each live block: beta (I - u u^T) / ||z_b|| with u = z_b / ||z_b||
         curvature = np.where(alive, beta / safe, 0.0)[pair_block]
         hessian[pair_rows, pair_columns] += curvature * (pair_diagonal - unit[pair_rows] * unit[pair_columns])
-        H = hessian if keep.all() else hessian[np.ix_(keep, keep)]  # (a copy either way: changed below)
+        H = hessian if keep.all() else hessian[np.ix_(keep, keep)]  # (hessian is rebuilt each step: H may change)
         g = gradient[keep]
         diagonal_scale = max(1e-300, float(np.trace(H)) / len(g))
         # Levenberg–Marquardt: the smooth part is flat in the directions its features do not see
