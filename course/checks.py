@@ -495,22 +495,14 @@ def first_spurious_seed(X, y, beta, width=2, seeds=range(50)):
     r"""The first seed whose ``fit_mlp`` run stops at a spurious stationary point other than the zero network.
 
     Which seeds stop where depends on the rounding of the machine (L-BFGS amplifies it), so the
-    exercises name no seed: they and their checks train ``fit_mlp(X, y, beta, width, random_state=seed)``
-    for the seeds in turn and keep the first run that ``stationarity`` classifies as spurious, with
-    :math:`F` between :math:`p^{\rm c}` and the objective :math:`\frac12\|y\|^2` of the zero network (a
-    spurious stationary point too), at least :math:`10^{-3}` away from both.
+    exercises name no seed: they and their checks take the seed of
+    :func:`sklearn_convexnn.landscape.first_spurious_run` (the rule of lectures 2 and 4), with a margin of
+    :math:`10^{-3}` from :math:`p^{\rm c}` and from the zero network (the exercise data's spurious point
+    is only :math:`6\times10^{-3}` above :math:`p^{\rm c}`).
     """
-    from sklearn_convexnn import optimal_set, stationarity
-    from sklearn_convexnn.nonconvex import fit_mlp
+    from sklearn_convexnn.landscape import first_spurious_run
 
-    y = np.asarray(y, dtype=float)
-    p_c = optimal_set(X, y, beta).objective
-    for seed in seeds:
-        run = fit_mlp(X, y, beta, width, random_state=seed)
-        if (stationarity(run.network, X, y, beta).classification == "spurious"
-                and p_c + 1e-3 < run.objective < 0.5 * y @ y - 1e-3):
-            return seed
-    raise AssertionError(f"no seed in {seeds} stops at a spurious stationary point other than the zero network.")
+    return first_spurious_run(X, y, beta, width, seeds=seeds, margin=1e-3).seed
 
 
 def _exercise_02_data():
