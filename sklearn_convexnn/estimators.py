@@ -243,11 +243,11 @@ def _fit_network(estimator, X, y, beta, loss, patterns, rng):
 
 
 def _fit_adaptive(estimator, X, X_aug, y, beta, loss, rng):
-    """Dual-driven patterns (:func:`adaptive_patterns`), seeded with a quick L-BFGS fit for the squared loss."""
+    """Dual-driven patterns (:func:`adaptive_patterns`), seeded with a quick L-BFGS fit (``seed_network="mlp"``)."""
     result = adaptive_patterns(
         X_aug, y, beta, loss=loss, activation=estimator.activation, n_initial=estimator.n_patterns,
         max_rounds=estimator.max_rounds, n_starts=estimator.n_starts,
-        seed_network="mlp" if loss == "squared" else None, random_state=rng, tol=estimator.tol,
+        seed_network="mlp", random_state=rng, tol=estimator.tol,
         solver=estimator.solver, verbose=estimator.verbose > 0,
     )
     solution = result.solution
@@ -561,8 +561,8 @@ class ConvexReLUClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     beta, activation, patterns, n_patterns, fit_intercept, solver, tol, max_iter, max_rounds, n_starts, random_state, verbose
-        As for :class:`ConvexReLURegressor` (``patterns="adaptive"`` is seeded with a quick L-BFGS fit
-        for the squared loss; for the logistic loss it starts from the sampled program).
+        As for :class:`ConvexReLURegressor` (``patterns="adaptive"`` is seeded with a quick L-BFGS fit on
+        the chosen loss, as MLPClassifier trains a binary network).
     loss : {"squared", "logistic"}, default="squared"
 
     Attributes

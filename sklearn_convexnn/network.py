@@ -337,7 +337,8 @@ class ReLUNetwork:
     def from_mlp(cls, mlp, *, atol=1e-12):
         """Read a fitted one-hidden-layer ReLU :class:`~sklearn.neural_network.MLPRegressor`.
 
-        Its hidden intercepts become ``hidden_bias``. The network has no output intercept, so
+        A binary :class:`~sklearn.neural_network.MLPClassifier` reads the same way: the network is its
+        output before the sigmoid. Its hidden intercepts become ``hidden_bias``. The network has no output intercept, so
         an MLP whose output intercept is not zero is refused.
 
         Raises

@@ -149,18 +149,24 @@ def test_bad_arguments(teacher):
         adaptive_patterns(X, y, beta, seed_network=3)
 
 
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
 @pytest.mark.parametrize("max_iter", [1, 20])
-def test_the_seed_training_is_mlp_regressors_lbfgs(teacher, max_iter):
-    """Same start, objective and L-BFGS options as MLPRegressor: the same iterates up to rounding."""
+def test_the_seed_training_is_the_mlps_lbfgs(teacher, max_iter, loss):
+    """Same start, objective and L-BFGS options as MLPRegressor (MLPClassifier on labels +-1 for the logistic
+    loss): the same iterates up to rounding."""
     X, y, beta = teacher
-    ours, value = fit_lbfgs(X, y, beta, 12, random_state=3, max_iter=max_iter)
-    theirs = fit_mlp(X, y, beta, 12, fit_intercept=False, random_state=3, max_iter=max_iter)
-    assert value == pytest.approx(ours.objective(X, y, beta), rel=1e-12)
+    y = np.sign(y) if loss == "logistic" else y
+    ours, value = fit_lbfgs(X, y, beta, 12, loss=loss, random_state=3, max_iter=max_iter)
+    theirs = fit_mlp(X, y, beta, 12, fit_intercept=False, random_state=3, max_iter=max_iter, loss=loss)
+    assert value == pytest.approx(ours.objective(X, y, beta, loss), rel=1e-12)
     assert value == pytest.approx(theirs.objective, rel=1e-9)
     np.testing.assert_allclose(ours.hidden_weights, theirs.network.hidden_weights, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(ours.output_weights, theirs.network.output_weights, rtol=1e-6, atol=1e-9)
     with pytest.raises(ValueError, match="width"):
-        fit_lbfgs(X, y, beta, 0)
+        fit_lbfgs(X, y, beta, 0, loss=loss)
+    if loss == "logistic":
+        with pytest.raises(ValueError, match="-1 and \\+1"):
+            fit_lbfgs(X, y + 0.5, beta, 12, loss=loss)
 
 
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
