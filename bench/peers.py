@@ -9,9 +9,10 @@ cone violation and the duality gap independently of the solver.
 
 Scaling of the peers (BENCHMARKING.md):
 
-* ``MLPRegressor`` through :func:`sklearn_convexnn.nonconvex.fit_mlp` (ones column, pinned zero
-  intercepts, ``alpha = beta`` for L-BFGS and ``alpha = beta * batch / n`` for Adam), so that
-  :math:`F = n\times` scikit-learn's loss (:func:`mlp_alpha`).
+* ``MLPRegressor`` (``MLPClassifier`` for the logistic loss) through
+  :func:`sklearn_convexnn.nonconvex.fit_mlp` (ones column, pinned zero intercepts, ``alpha = beta``
+  for L-BFGS and ``alpha = beta * batch / n`` for Adam), so that :math:`F = n\times` scikit-learn's
+  loss (:func:`mlp_alpha`).
 * pyscnn minimizes :math:`\frac1{2n}\|\cdot\|^2+\lambda\sum\|u'_i\|` on column-unitized data; with
   columns of norm :math:`\sqrt n` that is :math:`F/n` for :math:`\lambda=\beta/n^{3/2}`
   (:func:`pyscnn_lambda`). It is given our gates, and :func:`pyscnn_pattern_mismatch` recomputes its
@@ -27,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_convexnn.convex.program import ConvexProgram, SolverError
+from sklearn_convexnn.convex.program import SolverError
 from sklearn_convexnn.convex.solvers import SOLVERS, resolve_solver
 from sklearn_convexnn.network import GatedReLUNetwork, ReLUNetwork
 from sklearn_convexnn.nonconvex import fit_mlp
@@ -98,10 +99,10 @@ def network_objective(network, problem):
     :math:`\tilde X=[X,\mathbf 1]` as built by :meth:`ConvexSolution.to_network`.
     """
     if isinstance(network, GatedReLUNetwork):
-        return float(network.objective(problem.X_aug, problem.y, problem.beta))
+        return float(network.objective(problem.X_aug, problem.y, problem.beta, problem.loss))
     if not isinstance(network, ReLUNetwork):
         raise TypeError(f"network must be a ReLUNetwork or GatedReLUNetwork, got {type(network).__name__}.")
-    return float(network.objective(problem.X, problem.y, problem.beta))
+    return float(network.objective(problem.X, problem.y, problem.beta, problem.loss))
 
 
 def _width(solution):
@@ -121,7 +122,7 @@ def evaluate_blocks(problem, u, v, activation, *, elapsed, status="optimal", n_i
     -------
     RunResult
     """
-    program = ConvexProgram(problem.X_aug, problem.y, problem.beta, problem.arrangement, activation=activation)
+    program = problem.program(activation)
     solution = program.solution(u, v, status=status, n_iter=n_iter or 0, solver=solver)
     return _result_from_solution(problem, solution, elapsed, n_iter, note)
 
@@ -155,7 +156,7 @@ def solve_ours(problem, solver, activation="relu", *, tol=1e-8, max_iter=None):
     RunResult
     """
     start = time.perf_counter()
-    program = ConvexProgram(problem.X_aug, problem.y, problem.beta, problem.arrangement, activation=activation)
+    program = problem.program(activation)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         solution = program.solve(solver, tol=tol, max_iter=max_iter)
@@ -167,7 +168,7 @@ def solve_ours(problem, solver, activation="relu", *, tol=1e-8, max_iter=None):
 
 def resolved_auto(problem, activation="relu"):
     """The backend name ``solver="auto"`` picks for this problem."""
-    program = ConvexProgram(problem.X_aug, problem.y, problem.beta, problem.arrangement, activation=activation)
+    program = problem.program(activation)
     return resolve_solver("auto", program)[0]
 
 
@@ -192,7 +193,7 @@ def solve_cvxpy(problem, cvxpy_solver="CLARABEL", activation="relu", *, tol=1e-8
     elif cvxpy_solver == "CLARABEL" and time_limit is not None:
         options["time_limit"] = float(time_limit)
     start = time.perf_counter()
-    program = ConvexProgram(problem.X_aug, problem.y, problem.beta, problem.arrangement, activation=activation)
+    program = problem.program(activation)
     try:
         result = SOLVERS["cvxpy"](program, tol=tol, max_iter=None, warm_start=None, verbose=False,
                                   solver=cvxpy_solver, **options)
@@ -217,7 +218,7 @@ def mlp_alpha(beta, n_samples, solver="lbfgs", batch_size=32):
 
 
 def train_mlp(problem, width, *, solver="lbfgs", seed=0, max_iter=5000):
-    """Train one MLPRegressor (pinned intercepts, our objective) with :func:`fit_mlp`.
+    """Train one MLPRegressor (MLPClassifier for the logistic loss; pinned intercepts, our objective) with :func:`fit_mlp`.
 
     Returns
     -------
@@ -226,7 +227,8 @@ def train_mlp(problem, width, *, solver="lbfgs", seed=0, max_iter=5000):
         scikit-learn warned that it stopped at its iteration cap.
     """
     start = time.perf_counter()
-    fit = fit_mlp(problem.X, problem.y, problem.beta, int(width), solver=solver, random_state=seed, max_iter=max_iter)
+    fit = fit_mlp(problem.X, problem.y, problem.beta, int(width), solver=solver, random_state=seed, max_iter=max_iter,
+                  loss=problem.loss)
     elapsed = time.perf_counter() - start
     first, second = fit.network.neuron_norms()
     return RunResult(
@@ -379,23 +381,39 @@ def adaptive_supported():
     return True
 
 
+def adaptive_label(problem):
+    """The estimator :func:`fit_adaptive` fits on ``problem``, as written in the tables."""
+    if problem.loss == "logistic":
+        return "ConvexReLUClassifier(patterns='adaptive', loss='logistic')"
+    return "ConvexReLURegressor(patterns='adaptive')"
+
+
+def mlp_name(problem):
+    """The scikit-learn MLP trained on ``problem``: MLPClassifier for the logistic loss, else MLPRegressor."""
+    return "MLPClassifier" if problem.loss == "logistic" else "MLPRegressor"
+
+
 def fit_adaptive(problem, *, solver="auto", max_rounds=None):
     """Fit ``ConvexReLURegressor(patterns="adaptive")`` from the problem's sampled gates.
 
     Same ``beta``, ``n_patterns = P`` and ``random_state`` as the problem, so it starts from the
     same sampled patterns; its network is judged by :func:`network_objective`. ``max_rounds``:
-    the estimator's argument (None: its default).
+    the estimator's argument (None: its default). For the logistic loss,
+    ``ConvexReLUClassifier(loss="logistic")`` on the labels :math:`\\pm1` (which it maps to themselves).
 
     Returns
     -------
     RunResult
         ``note`` carries ``certificate_`` when the estimator has it.
     """
-    from sklearn_convexnn import ConvexReLURegressor
+    from sklearn_convexnn import ConvexReLUClassifier, ConvexReLURegressor
 
-    rounds = {} if max_rounds is None else {"max_rounds": int(max_rounds)}
-    estimator = ConvexReLURegressor(beta=problem.beta, patterns="adaptive", n_patterns=problem.n_gates,
-                                    solver=solver, random_state=problem.pattern_seed, **rounds)
+    options = {} if max_rounds is None else {"max_rounds": int(max_rounds)}
+    model = ConvexReLURegressor
+    if problem.loss == "logistic":
+        model, options["loss"] = ConvexReLUClassifier, "logistic"
+    estimator = model(beta=problem.beta, patterns="adaptive", n_patterns=problem.n_gates, solver=solver,
+                      random_state=problem.pattern_seed, **options)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)

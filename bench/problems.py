@@ -3,12 +3,14 @@ r"""Benchmark problems: data, targets, :math:`\beta` and one fixed set of sample
 Every method of the benchmark sees the same :class:`BenchmarkProblem`: the standardized data
 :math:`X` (columns of mean 0 and norm :math:`\sqrt n`, so pyscnn's column unitization is a uniform
 rescale), the augmented data :math:`\tilde X=[X,\mathbf 1]` (the first-layer bias is a penalized
-weight), the targets, :math:`\beta`, and the arrangement of :math:`P` Gaussian gates sampled on
-:math:`\tilde X` with a fixed seed. The objective is THEORY.md §A's
+weight), the targets, :math:`\beta`, the loss and the arrangement of :math:`P` Gaussian gates sampled
+on :math:`\tilde X` with a fixed seed. The objective is THEORY.md §A's
 
-.. math:: F=\tfrac12\|f(X)-y\|^2+\frac\beta2\sum_j(\|w_j\|^2+b_j^2+\alpha_j^2),
+.. math:: F=L(f(X),y)+\frac\beta2\sum_j(\|w_j\|^2+b_j^2+\alpha_j^2),
 
-evaluated only by :meth:`sklearn_convexnn.ReLUNetwork.objective`.
+with :math:`L=\tfrac12\|f(X)-y\|^2` (``--sizes small|all|weak``) or the logistic loss
+:math:`\sum_k\log(1+e^{-y_kf(x_k)})` on labels :math:`\pm1` (``--sizes logistic``), evaluated only by
+:meth:`sklearn_convexnn.ReLUNetwork.objective`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.preprocessing import StandardScaler
 
+from sklearn_convexnn import ConvexProgram
 from sklearn_convexnn.arrangements import Arrangement, add_intercept, sample_patterns
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "SMALL_SIZES",
     "REAL_DATASETS",
     "WEAK_SCALES",
+    "LOGISTIC_SCALES",
     "beta_for",
     "make_synthetic",
     "make_real",
@@ -44,6 +48,8 @@ REAL_DATASETS = (("diabetes", 100), ("breast_cancer", 100))
 #: weak regularization (``--sizes weak``): the real data sets at these multiples of :func:`beta_for`, where the
 #: support has more free face dimensions than samples (many blocks active, flat restricted problems)
 WEAK_SCALES = (0.3, 0.1)
+#: the logistic loss (``--sizes logistic``): the real data sets' labels at these multiples of :func:`beta_for`
+LOGISTIC_SCALES = (1.0,) + WEAK_SCALES
 #: seed of the gates (the same for every method, the estimator's ``random_state`` included).
 PATTERN_SEED = 1
 
@@ -67,7 +73,7 @@ class BenchmarkProblem:
     X : ndarray of shape (n, d)
         Standardized features (each column has mean 0 and norm :math:`\\sqrt n`).
     y : ndarray of shape (n,)
-        Regression target (standardized) or :math:`\\pm1` labels; squared loss in both cases.
+        Regression target (standardized) or :math:`\\pm1` labels.
     beta : float
     arrangement : Arrangement
         Patterns of :math:`\\tilde X=[X,\\mathbf 1]` from ``n_gates`` Gaussian gates.
@@ -75,6 +81,8 @@ class BenchmarkProblem:
         Gates drawn (:math:`P` in the problem's name; distinct patterns may be fewer).
     pattern_seed : int
         ``random_state`` of :func:`~sklearn_convexnn.sample_patterns`; also the estimator's.
+    loss : {"squared", "logistic"}
+        The squared loss (also on labels), or the logistic loss on :math:`\\pm1` labels.
     """
 
     name: str
@@ -84,6 +92,7 @@ class BenchmarkProblem:
     arrangement: Arrangement = field(repr=False)
     n_gates: int
     pattern_seed: int = PATTERN_SEED
+    loss: str = "squared"
 
     @property
     def X_aug(self):
@@ -95,17 +104,21 @@ class BenchmarkProblem:
         """``(n, d, P)`` with d the number of features (without the ones column) and P the gates drawn."""
         return self.X.shape[0], self.X.shape[1], self.n_gates
 
+    def program(self, activation="relu"):
+        """The convex program of this problem: :math:`\\tilde X`, targets, :math:`\\beta`, loss and patterns."""
+        return ConvexProgram(self.X_aug, self.y, self.beta, self.arrangement, activation=activation, loss=self.loss)
+
 
 def _standardize(X):
     """Columns of mean 0 and standard deviation 1 (norm :math:`\\sqrt n`)."""
     return StandardScaler().fit_transform(np.asarray(X, dtype=np.float64))
 
 
-def _problem(name, X, y, n_gates, beta=None):
+def _problem(name, X, y, n_gates, beta=None, loss="squared"):
     X = _standardize(X)
     beta = beta_for(X.shape[0]) if beta is None else float(beta)
     arrangement = sample_patterns(add_intercept(X), n_gates, random_state=PATTERN_SEED)
-    return BenchmarkProblem(name, X, np.asarray(y, dtype=np.float64), beta, arrangement, int(n_gates))
+    return BenchmarkProblem(name, X, np.asarray(y, dtype=np.float64), beta, arrangement, int(n_gates), loss=loss)
 
 
 def make_synthetic(n_samples, n_features, n_gates, *, teacher_width=10, noise=0.3, random_state=0, beta=None):
@@ -142,20 +155,24 @@ def make_synthetic(n_samples, n_features, n_gates, *, teacher_width=10, noise=0.
     return _problem(f"synthetic ({n_samples}, {n_features}, {n_gates})", X, y, n_gates, beta)
 
 
-def make_real(name, n_gates, *, beta=None, beta_scale=1.0):
+def make_real(name, n_gates, *, beta=None, beta_scale=1.0, loss="squared"):
     """``load_diabetes`` (standardized target) or ``load_breast_cancer`` (labels mapped to :math:`\\pm1`).
 
     ``beta_scale`` multiplies :math:`\\beta` (default :func:`beta_for`) and, when not 1, is named in the
-    problem's name.
+    problem's name. ``loss="logistic"`` classifies: breast cancer's labels, and for diabetes whether
+    the target is above its median (:math:`\\pm1`); the loss is named in the problem's name.
 
     Raises
     ------
     ValueError
-        If ``name`` is not ``"diabetes"`` or ``"breast_cancer"``.
+        If ``name`` is not ``"diabetes"`` or ``"breast_cancer"``, or ``loss`` is not ``"squared"`` or
+        ``"logistic"``.
     """
+    if loss not in ("squared", "logistic"):
+        raise ValueError(f"loss must be 'squared' or 'logistic', got {loss!r}.")
     if name == "diabetes":
         X, y = load_diabetes(return_X_y=True)
-        y = (y - y.mean()) / y.std()
+        y = (y - y.mean()) / y.std() if loss == "squared" else np.where(y > np.median(y), 1.0, -1.0)
     elif name == "breast_cancer":
         X, y = load_breast_cancer(return_X_y=True)
         y = np.where(y == 1, 1.0, -1.0)
@@ -163,23 +180,29 @@ def make_real(name, n_gates, *, beta=None, beta_scale=1.0):
         raise ValueError(f"name must be 'diabetes' or 'breast_cancer', got {name!r}.")
     n, d = X.shape
     beta = float(beta_scale) * (beta_for(n) if beta is None else float(beta))
-    label = f"{name} ({n}, {d}, {n_gates})" + (f", beta x {beta_scale:g}" if beta_scale != 1.0 else "")
-    return _problem(label, X, y, n_gates, beta)
+    label = (f"{name} ({n}, {d}, {n_gates})" + (f", beta x {beta_scale:g}" if beta_scale != 1.0 else "")
+             + (", logistic loss" if loss == "logistic" else ""))
+    return _problem(label, X, y, n_gates, beta, loss)
 
 
 def benchmark_problems(sizes="small"):
-    """The problems of a run: ``"small"`` (the first synthetic size and both real data sets), ``"all"``, or
-    ``"weak"`` (both real data sets at each of :data:`WEAK_SCALES` times their :math:`\\beta`).
+    """The problems of a run: ``"small"`` (the first synthetic size and both real data sets), ``"all"``,
+    ``"weak"`` (both real data sets at each of :data:`WEAK_SCALES` times their :math:`\\beta`) or
+    ``"logistic"`` (both real data sets' labels with the logistic loss, at :data:`LOGISTIC_SCALES` times
+    their :math:`\\beta`).
 
     Returns
     -------
     list of BenchmarkProblem
     """
-    if sizes not in ("small", "all", "weak"):
-        raise ValueError(f"sizes must be 'small', 'all' or 'weak', got {sizes!r}.")
+    if sizes not in ("small", "all", "weak", "logistic"):
+        raise ValueError(f"sizes must be 'small', 'all', 'weak' or 'logistic', got {sizes!r}.")
     if sizes == "weak":
         return [make_real(name, n_gates, beta_scale=scale)
                 for scale in WEAK_SCALES for name, n_gates in REAL_DATASETS]
+    if sizes == "logistic":
+        return [make_real(name, n_gates, beta_scale=scale, loss="logistic")
+                for scale in LOGISTIC_SCALES for name, n_gates in REAL_DATASETS]
     problems = [make_synthetic(*size) for size in SMALL_SIZES]
     problems += [make_real(name, n_gates) for name, n_gates in REAL_DATASETS]
     if sizes == "all":  # the long ones last, so that partial results are the useful ones

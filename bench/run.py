@@ -1,8 +1,8 @@
-r"""Benchmark sklearn-convexnn against cvxpy, pyscnn and MLPRegressor; writes ``bench/results.md``.
+r"""Benchmark sklearn-convexnn against cvxpy, pyscnn and scikit-learn's MLPs; writes ``bench/results.md``.
 
 Usage::
 
-    python bench/run.py [--sizes small|all|weak] [--repeats 3] [--seeds 10]
+    python bench/run.py [--sizes small|all|weak|logistic] [--repeats 3] [--seeds 10]
 
 Everything runs in this one process, on the same data and the same sampled patterns
 (:mod:`problems`), and every returned network is judged by our objective
@@ -171,6 +171,8 @@ def run_problem(problem, args):
             row = MethodRow(label, family)
             if _excluded(label, args):
                 row.note = "excluded (--exclude)"
+            elif problem.loss != "squared":
+                row.note = "skipped: compared on the squared loss only"
             elif not peers.pyscnn_available():
                 row.note = "skipped: pyscnn not installed (pip install torch==2.13.0; pip install --no-deps pyscnn linalg_backends opt_einsum)"
             elif method == "al" and work > PYSCNN_AL_MAX_WORK:
@@ -188,7 +190,7 @@ def run_problem(problem, args):
             _log(f"  {label}: {row.time:.3g} s {row.note}")
 
     # the estimator with dual-driven patterns
-    adaptive = MethodRow("ConvexReLURegressor(patterns='adaptive')", "network", ours="adaptive")
+    adaptive = MethodRow(peers.adaptive_label(problem), "network", ours="adaptive")
     if _excluded(adaptive.label, args):
         adaptive.note = "excluded (--exclude)"
     elif args.adaptive:
@@ -199,11 +201,11 @@ def run_problem(problem, args):
     rows.append(adaptive)
     _log(f"  adaptive: {adaptive.time:.3g} s {adaptive.note}")
 
-    # MLPRegressor at our width and twice it, 10 seeds each
+    # MLPRegressor (MLPClassifier) at our width and twice it, 10 seeds each
     width = _our_width(rows)
     for solver in ("lbfgs", "adam"):
         for factor in (1, 2):
-            label = f"MLPRegressor {'L-BFGS' if solver == 'lbfgs' else 'Adam'} width {factor * width}"
+            label = f"{peers.mlp_name(problem)} {'L-BFGS' if solver == 'lbfgs' else 'Adam'} width {factor * width}"
             row = MethodRow(label, "network")
             if _excluded(label, args):
                 row.note = "excluded (--exclude)"
@@ -314,8 +316,9 @@ def problem_table(report):
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(names) + "---|",
     ]
     for row in report.rows:
-        if not row.ran:
-            lines.append(f"| {row.label} | 0 | — | — | — | — | — | — | — | — | " + "— | " * len(names) + f"{row.note} |")
+        if not row.ran:  # a run that failed keeps its status and message
+            note = _join(row.note, *(_join(f"status {r.status}", r.note) for r in row.results))
+            lines.append(f"| {row.label} | 0 | — | — | — | — | — | — | — | — | " + "— | " * len(names) + f"{note} |")
             continue
         result = row.best
         key = "gated" if row.family == "gated" else "relu"
@@ -360,8 +363,8 @@ def target_lines(report):
         for peer in (al if row.family == "relu" else rfista):
             parts.append(f"time {peer.label}/ours = {peer.time / row.time:.3g}")
         lines.append(f"- {row.label}: " + "; ".join(parts))
-    adaptive = rows.get("ConvexReLURegressor(patterns='adaptive')")
-    lbfgs = [row for label, row in rows.items() if label.startswith("MLPRegressor L-BFGS")]
+    adaptive = rows.get(peers.adaptive_label(report.problem))
+    lbfgs = [row for label, row in rows.items() if label.startswith(f"{peers.mlp_name(report.problem)} L-BFGS")]
     if adaptive is not None and lbfgs:
         best = min(row.best.objective for row in lbfgs)
         total = min(row.total_time for row in lbfgs)
@@ -413,7 +416,8 @@ def write_results(path, reports, scans, args, elapsed):
         f"(shared: timings are noisy, ±10–20 %; compare ratios within a table), {', '.join(versions)}. "
         f"Total wall time {elapsed / 60:.1f} min.",
         "",
-        "Objective F = 0.5‖f(X)−y‖² + β/2 Σ(‖w_j‖² + b_j² + α_j²) of the returned network, evaluated by "
+        "Objective F = 0.5‖f(X)−y‖² + β/2 Σ(‖w_j‖² + b_j² + α_j²) of the returned network (problems named "
+        "'logistic loss': Σ log(1 + exp(−y f(x))) on labels ±1 in place of the squared loss), evaluated by "
         "`ReLUNetwork.objective` (gated rows: `GatedReLUNetwork.objective`), never by the peer's own loss. "
         "'gap to best F': relative to the lowest F of any ReLU network in the table (gated rows: of any "
         "gated network). 'gap to program optimum': the blocks' convex objective relative to the best "
@@ -437,9 +441,9 @@ def write_results(path, reports, scans, args, elapsed):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", choices=("small", "all", "weak"), default="small")
+    parser.add_argument("--sizes", choices=("small", "all", "weak", "logistic"), default="small")
     parser.add_argument("--repeats", type=int, default=3, help="runs per method (median time)")
-    parser.add_argument("--seeds", type=int, default=10, help="MLPRegressor seeds per width and solver")
+    parser.add_argument("--seeds", type=int, default=10, help="MLP seeds per width and solver")
     parser.add_argument("--slow", type=float, default=20.0, help="run once when the first run takes longer (s)")
     parser.add_argument("--time-limit", type=float, default=120.0,
                         help="cap (s) for Clarabel/SCS; sets pyscnn's iteration cap")

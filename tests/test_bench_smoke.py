@@ -133,3 +133,30 @@ def test_memory_section_says_when_it_was_skipped():
     assert "--skip-memory" in skipped and "No native solver" not in skipped
     assert "No native solver" in "\n".join(run.memory_table([]))
     assert "Pending" in "\n".join(run.memory_table(None))
+
+
+def test_a_failed_run_keeps_its_status_and_message_in_the_table(toy):
+    failed = peers.RunResult(time=1.0, objective=float("nan"), network=None, status="failed",
+                             note="cvxpy solver CLARABEL failed: numerical trouble")
+    report = run.ProblemReport(toy, 1e-3, [run.MethodRow("cvxpy+CLARABEL", "relu", [failed])], 4, 0.0)
+    line = run.problem_table(report).splitlines()[-1]
+    assert line.startswith("| cvxpy+CLARABEL | 0 |")
+    assert "status failed" in line and "numerical trouble" in line
+
+
+def test_logistic_problems_train_the_classifier_on_the_logistic_objective(objective_calls):
+    logistic = problems.benchmark_problems("logistic")
+    assert len(logistic) == len(problems.LOGISTIC_SCALES) * len(problems.REAL_DATASETS)
+    problem = logistic[0]
+    assert problem.loss == "logistic" and "logistic loss" in problem.name
+    assert set(np.unique(problem.y)) == {-1.0, 1.0}
+    assert problem.program().loss == "logistic"
+    assert peers.mlp_name(problem) == "MLPClassifier" and "Classifier" in peers.adaptive_label(problem)
+    result = peers.train_mlp(problem, 4, seed=0, max_iter=20)
+    values = [value for network, value in objective_calls if network is result.network]
+    assert values and result.objective == values[-1]
+    margins = problem.y * result.network.predict(problem.X)
+    recomputed = np.sum(np.logaddexp(0.0, -margins)) + 0.5 * problem.beta * result.network.squared_weight_norm()
+    assert result.objective == pytest.approx(recomputed, rel=1e-12)
+    with pytest.raises(ValueError, match="loss"):
+        problems.make_real("diabetes", 10, loss="hinge")
