@@ -238,7 +238,7 @@ def _fit_network(estimator, X, y, beta, loss, patterns, rng):
         exhaustive=bool(patterns.exhaustive),
         converged=bool(solution.dual_violation <= beta * (1.0 + np.sqrt(estimator.tol))),
     )
-    return _Fit(network, objective, solution.duality_gap, solution.dual, solution.n_iter, solution.status,
+    return _Fit(network, objective, objective - solution.lower_bound, solution.dual, solution.n_iter, solution.status,
                 solution.solver, certificate, patterns)
 
 
@@ -259,7 +259,7 @@ def _fit_adaptive(estimator, X, X_aug, y, beta, loss, rng):
         n_rounds=int(result.n_rounds), exhaustive=bool(result.arrangement.exhaustive),
         converged=bool(result.converged),
     )
-    return _Fit(network, objective, solution.duality_gap, solution.dual, solution.n_iter, solution.status,
+    return _Fit(network, objective, objective - solution.lower_bound, solution.dual, solution.n_iter, solution.status,
                 solution.solver, certificate, result.arrangement)
 
 
@@ -362,7 +362,7 @@ def _fit_vector(estimator, X, Y, beta, rng):
         solution = VectorOutputProgram(X_aug, Y, beta, arrangement, activation="gated").solve(tol=estimator.tol)
         network = solution.to_network(drop_below=DROP_BELOW)
         objective = network.objective(X_aug, Y, beta)
-        gap, violation, exhaustive = solution.duality_gap, solution.dual_violation, arrangement.exhaustive
+        violation, exhaustive = solution.dual_violation, arrangement.exhaustive
         tried = arrangement.n_patterns
     else:
         try:  # the extreme rays of every cone, when there are not too many of them
@@ -375,15 +375,15 @@ def _fit_vector(estimator, X, Y, beta, rng):
         augmented = solution.to_network(drop_below=DROP_BELOW)
         network = ReLUNetwork.from_augmented(augmented.hidden_weights, augmented.output_weights, estimator.fit_intercept)
         objective = network.objective(X, Y, beta)
-        gap, violation = solution.gap, solution.dual_violation
+        violation = solution.dual_violation
         exhaustive = solution.check is not None  # the dense dual check covers every direction
         tried = solution.n_directions
     certificate = PatternCertificate(
         max_violation=float(violation), beta=beta, n_directions_tried=int(tried), n_rounds=0,
         exhaustive=bool(exhaustive), converged=bool(violation <= beta * (1.0 + np.sqrt(estimator.tol))),
     )
-    return _Fit(network, objective, float(gap), solution.dual, solution.n_iter, solution.status, solution.solver,
-                certificate, arrangement)
+    return _Fit(network, objective, float(objective - solution.lower_bound), solution.dual, solution.n_iter,
+                solution.status, solution.solver, certificate, arrangement)
 
 
 class ConvexReLURegressor(RegressorMixin, BaseEstimator):
@@ -457,8 +457,9 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
     objective_ : float
         The network's objective on the training data.
     duality_gap_ : float
-        Certified gap of the convex solution over ``arrangement_`` (a ConvergenceWarning is issued
-        when it exceeds ``1e-3 * max(1, objective_)`` although the solver reports ``"optimal"``).
+        Certified gap of the returned network: ``objective_`` minus the certified lower bound of the
+        convex program over ``arrangement_`` (a ConvergenceWarning is issued when the solution's gap
+        exceeds ``1e-3 * max(1, objective_)`` although the solver reports ``"optimal"``).
     dual_ : ndarray of shape (n_samples,) or (n_samples, c)
         :math:`\nu=-\nabla L(\hat y)`, the residual.
     n_iter_ : int

@@ -83,7 +83,14 @@ def regularized_objective(prediction, y, squared_weight_norm, beta, loss="square
     Returns
     -------
     float
+
+    Raises
+    ------
+    ValueError
+        If ``y`` and ``prediction`` differ in shape (broadcasting them would be silently wrong).
     """
+    if np.shape(y) != np.shape(prediction):
+        raise ValueError(f"y has shape {np.shape(y)}, but the network predicts shape {np.shape(prediction)}.")
     return get_loss(loss).value(prediction, y) + 0.5 * beta * float(squared_weight_norm)
 
 
@@ -204,11 +211,7 @@ class ReLUNetwork:
 
     def objective(self, X, y, beta, loss="squared"):
         r"""Return :math:`F_m(\theta)=L(f_\theta(X),y)+\frac\beta2\sum_j(\|\tilde w_j\|^2+\|\alpha_j\|^2)`."""
-        y = _as_targets(y)
-        prediction = self.predict(X)
-        if y.shape != prediction.shape:
-            raise ValueError(f"y has shape {y.shape}, but the network predicts shape {prediction.shape}.")
-        return regularized_objective(prediction, y, self.squared_weight_norm(), beta, loss)
+        return regularized_objective(self.predict(X), _as_targets(y), self.squared_weight_norm(), beta, loss)
 
     def neuron_norms(self):
         r"""Return :math:`(\|\tilde w_j\|, \|\alpha_j\|)` as two arrays of shape (m,)."""

@@ -552,8 +552,15 @@ class DualConstraint:
 
 
 def _unit(points, values):
-    safe = np.where(values > 0, values, 1.0)
-    return np.where(values[:, None] > 0, points / safe[:, None], 0.0)
+    """The rows of ``points`` normalised where ``values`` (their norms) are positive, zero elsewhere.
+
+    Scaled by their largest entry first: the norm of a row of tiny entries underflows (1e-156 squared).
+    """
+    largest = np.abs(points).max(axis=1, initial=0.0)
+    scaled = points / np.where(largest > 0, largest, 1.0)[:, None]
+    norms = np.linalg.norm(scaled, axis=1)
+    keep = (values > 0) & (norms > 0)
+    return np.where(keep[:, None], scaled / np.where(keep, norms, 1.0)[:, None], 0.0)
 
 
 def dual_constraint(nu, X, masks, activation="relu", above=None):
@@ -641,7 +648,7 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None
     norms = np.where(present, norms, -1.0)
     if activation == "gated":
         i = int(np.argmax(norms))
-        direction = G[:, i] / norms[i] if norms[i] > 0 else np.zeros(d)
+        direction = _unit(G[:, i][None], norms[i:i + 1])[0]
         return float(max(norms[i], 0.0)), i, 1, direction
     candidates = [(i, k) for i in np.argsort(-norms, kind="stable") for k in (0, 1) if blocks[i, k]]
     best = (0.0, candidates[0][0], 1 if candidates[0][1] == 0 else -1, np.zeros(d))
@@ -660,7 +667,7 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None
         j = int(np.argmax(projections.values))
         value = float(projections.values[j])
         if value > best[0]:  # exact, or an upper bound when the iteration cap was hit (conservative)
-            best = (value, int(index[j]), int(signs[j]), projections.points[j] / value)
+            best = (value, int(index[j]), int(signs[j]), _unit(projections.points[j][None], np.array([value]))[0])
         if enough is not None and projections.exact[j] and value > enough:  # V >= this exact value > enough
             break
     return best

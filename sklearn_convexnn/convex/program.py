@@ -17,7 +17,7 @@ Gated ReLU program (no cones, one block per gate):
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -33,6 +33,11 @@ __all__ = ["ConvexProgram", "ConvexSolution", "SolverError", "SolverResult", "AC
 ACTIVATIONS = ("relu", "gated")
 #: squared-loss targets with max|y| outside this range are rescaled to max|y| = 1 for the backend
 TARGET_SCALE_RANGE = (1e-3, 1e3)
+#: ``solve`` keeps a backend's status "optimal" only while the certified relative duality gap is between
+#: ``-tol`` and ``max(CERTIFIED_SLACK * tol, CERTIFIED_FLOOR)``: interior points stop by their own, scaled,
+#: criteria (Clarabel's "optimal" logistic programs certify 3e-6 to 2e-5 relative in the test suite)
+CERTIFIED_SLACK = 100
+CERTIFIED_FLOOR = 1e-4
 
 
 class SolverError(RuntimeError):
@@ -199,6 +204,7 @@ class ConvexProgram:
         self.blocks.setflags(write=False)
         self._cache = {}
         self._shared = {}  # shared with with_beta copies: beta_max and the rescaled program do not depend on beta
+        self._gap_floor = 1.0  # see gap_tolerance
 
     # ------------------------------------------------------------------ data
     @property
@@ -263,9 +269,22 @@ class ConvexProgram:
         """The program with targets ``y / scale`` and weight decay ``beta / scale`` (compiled state shared)."""
         key = ("rescaled", scale)
         if key not in self._shared:
-            self._shared[key] = ConvexProgram(self.X, self.y / scale, self.beta / scale, self.arrangement,
-                                              self.activation, self.loss, blocks=self.blocks)
+            rescaled = ConvexProgram(self.X, self.y / scale, self.beta / scale, self.arrangement, self.activation,
+                                     self.loss, blocks=self.blocks)
+            rescaled._gap_floor = min(1.0, scale ** -2)  # the floor of 1 in this program's units (gap_tolerance)
+            self._shared[key] = rescaled
         return self._shared[key].with_beta(self.beta / scale)
+
+    def gap_tolerance(self, tol, objective):
+        r"""The duality gap at which a native solver stops: :math:`\text{tol}\cdot\max(1,|F|)`.
+
+        The floor 1 is in the units of the targets the user gave: on the program a large-target problem
+        is handed to the backend as (targets :math:`y/s`, objective :math:`F/s^2`, see ``_target_scale``)
+        it is :math:`1/s^2`, so that the gap certified on the user's program is again at most
+        :math:`\text{tol}\cdot\max(1,|F|)` (``ConvexSolution.relative_gap`` at most ``tol``). Small
+        targets (:math:`s<1`) keep the floor 1 on the rescaled program, which is stricter.
+        """
+        return tol * max(self._gap_floor, abs(objective))
 
     def with_beta(self, beta):
         """The same program with another :math:`\\beta`, sharing compiled solver state."""
@@ -401,7 +420,9 @@ class ConvexProgram:
         -----
         ConvergenceWarning
             If the backend stopped before its tolerance was met (status ``"inaccurate"`` or
-            ``"max_iter"``, kept in ``ConvexSolution.status``).
+            ``"max_iter"``, kept in ``ConvexSolution.status``), or reported "optimal" at a point whose
+            certified relative duality gap is above ``max(CERTIFIED_SLACK * tol, CERTIFIED_FLOOR)`` or below ``-tol``
+            (status ``"inaccurate"``).
 
         Raises
         ------
@@ -447,7 +468,18 @@ class ConvexProgram:
         _check_result(result, name, (self.n_patterns, self.X.shape[1]))
         solution = self.solution(scale * result.u, scale * result.v, status=result.status, n_iter=result.n_iter,
                                  solver=name, active=target._cache.pop("dual_active", None))
-        if result.status != "optimal":
+        if result.status == "optimal" and not -tol <= solution.relative_gap <= max(CERTIFIED_SLACK * tol,
+                                                                                  CERTIFIED_FLOOR):
+            # the backend's own test passed, this program's certificate does not: an interior point's tolerances
+            # apply to its scaled problem; a negative gap is a point outside its cones
+            solution = replace(solution, status="inaccurate")
+            warnings.warn(
+                f"solver {name!r} reported an optimal solution, but the certified relative duality gap is "
+                f"{solution.relative_gap:.2e} (tol {tol:g}); its status is 'inaccurate'.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        elif result.status != "optimal":
             warnings.warn(
                 f"solver {name!r} stopped with status {result.status!r} after {result.n_iter} iterations; "
                 f"relative duality gap {solution.relative_gap:.2e}.",

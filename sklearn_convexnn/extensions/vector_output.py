@@ -683,12 +683,15 @@ def _run(problem, tol, verbose):
     """Solve with Clarabel (tolerance ``tol``); fall back to SCS when Clarabel fails."""
     import cvxpy as cp
 
-    try:
-        problem.solve(solver="CLARABEL", verbose=verbose, tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol)
-        name = "CLARABEL"
-    except cp.error.SolverError:
-        problem.solve(solver="SCS", verbose=verbose, eps=max(tol, 1e-9), max_iters=100_000)
-        name = "SCS"
+    with warnings.catch_warnings():
+        # cvxpy's hint about one nuclear norm per block (the gated program's penalty, which has no vectorized form)
+        warnings.filterwarnings("ignore", "Objective contains too many subexpressions", UserWarning)
+        try:
+            problem.solve(solver="CLARABEL", verbose=verbose, tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol)
+            name = "CLARABEL"
+        except cp.error.SolverError:
+            problem.solve(solver="SCS", verbose=verbose, eps=max(tol, 1e-9), max_iters=100_000)
+            name = "SCS"
     stats = problem.solver_stats
     n_iter = int(stats.num_iters) if stats is not None and stats.num_iters is not None else 0
     return _status(problem, name), n_iter, name

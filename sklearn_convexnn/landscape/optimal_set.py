@@ -961,4 +961,10 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
             f"duality gap {gap:.2e} (tol={tol}).",
             ConvergenceWarning, stacklevel=2,
         )
+    elif objective_scale >= abs(objective) > 0:  # the tolerance above is then no test at all
+        warnings.warn(
+            f"the optimal set cannot be certified: its objective {objective:.3g} is below the float64 rounding "
+            f"scale of these data ({objective_scale:.2g}); rescale X and y (or raise beta).",
+            ConvergenceWarning, stacklevel=2,
+        )
     return result

@@ -179,16 +179,23 @@ class PruningRound:
 
 
 def _dependency(A):
-    """Unit null vector of the normalized columns of A and its singular-value ratio."""
+    r"""A null vector :math:`c` of A (largest entry of magnitude 1) and the singular-value ratio of its normalized columns.
+
+    :math:`c_j=v_j/\|a_j\|` for the last right singular vector :math:`v` of the normalized columns, computed as
+    :math:`v_j\,(\min_k\|a_k\|/\|a_j\|)` and rescaled: column norms apart by hundreds of orders of magnitude
+    (denormal data) would overflow the quotient. Its callers use it up to a positive factor.
+    """
     peaks = np.abs(A).max(axis=0)  # columns are non-zero; scaling first keeps tiny norms from underflowing
     normalized = A / peaks
     column_norms = np.linalg.norm(normalized, axis=0)
     normalized /= column_norms
     norms = peaks * column_norms
     _, singular, vt = np.linalg.svd(normalized, full_matrices=True)
+    null = vt[-1] * (norms.min() / norms)
+    null /= max(np.abs(null).max(), np.finfo(float).tiny)
     if A.shape[1] > A.shape[0]:
-        return vt[-1] / norms, 0.0
-    return vt[-1] / norms, float(singular[-1] / singular[0])
+        return null, 0.0
+    return null, float(singular[-1] / singular[0])
 
 
 def pruning_rounds(network, X, y, beta, loss, rank_tol=RANK_TOL):

@@ -196,9 +196,9 @@ def test_a_far_from_optimal_point_reported_optimal_warns(monkeypatch, tally):
 
     monkeypatch.setitem(solvers.SOLVERS, "lazy", lazy)
     for model in estimators("lazy"):
-        with pytest.warns(ConvergenceWarning, match="certified duality gap"):
+        with pytest.warns(ConvergenceWarning, match="certified relative duality gap"):
             model.fit(X, targets_of(model))
-        assert model.solver_status_ == "optimal"
+        assert model.solver_status_ == "inaccurate"  # the program's certificate overrules the claim
         check_consistent(model)
         tally.fault("optimal status, wrong point")
 

@@ -69,6 +69,8 @@ SUBSPACE_NEWTON_STEPS = 1
 #: 0.91 (cg 58 s, Clarabel 19 s) and gated 0.95; where it lost, breast cancer beta x 0.1 ReLU 0.70 (cg 24 s,
 #: Clarabel 39 s) and beta x 0.3 gated 0.70 (cg 0.7 s, fallback 2.9 s)
 FALLBACK_SLOW_RATIO = 0.75
+#: the interior-point fallback's blocks below this fraction of the largest are not taken as columns
+SIGNIFICANT_BLOCK = 1e-6
 #: ReLU polish: Newton solves per polish (each meets a wall, releases rows, or ends it)
 POLISH_SOLVES = 5
 #: ReLU polish: Newton steps between wall checks once Newton needed damping (a flat restricted problem: more
@@ -597,6 +599,18 @@ def _check_warm_start(program, warm_start):
     raise TypeError(f"warm_start must be a ConvexSolution, a pair of {shape} arrays, or None.")
 
 
+def _significant_blocks(u, v):
+    """``(u, v)`` with the blocks below ``SIGNIFICANT_BLOCK`` times the largest set to zero.
+
+    An interior point leaves every block non-zero; as columns, the thousands of negligible ones (of rank at
+    most n) made the master's active-set method crawl.
+    """
+    norms_u, norms_v = np.linalg.norm(u, axis=1), np.linalg.norm(v, axis=1)
+    largest = max(norms_u.max(initial=0.0), norms_v.max(initial=0.0))
+    return (np.where((norms_u > SIGNIFICANT_BLOCK * largest)[:, None], u, 0.0),
+            np.where((norms_v > SIGNIFICANT_BLOCK * largest)[:, None], v, 0.0))
+
+
 def _start_from(state, u, v, polish=True):
     """Make the non-zero blocks ``u`` (positive) and ``v`` (negative) the first columns; solve the master."""
     directions, patterns, signs, magnitudes = [], [], [], []
@@ -696,7 +710,7 @@ def _column_generation(program, tol, max_iter, warm_start, verbose, polish_below
                 progress.update(1)
                 progress.set_postfix(objective=f"{state.objective:.6g}", gap=f"{gap / max(1.0, abs(state.objective)):.1e}",
                                      neurons=len(state.columns))
-            if gap <= tol * max(1.0, abs(state.objective)):
+            if gap <= program.gap_tolerance(tol, state.objective):
                 status = "optimal"
                 break
             before = state.objective
@@ -719,7 +733,7 @@ def _column_generation(program, tol, max_iter, warm_start, verbose, polish_below
                 fallback_size = None  # once
                 reference = solve_cvxpy(program, tol=min(tol, 1e-8))
                 candidate = _ColumnGeneration(program, tol, polish_below)
-                _start_from(candidate, reference.u, reference.v, polish=False)
+                _start_from(candidate, *_significant_blocks(reference.u, reference.v), polish=False)
                 if candidate.objective < state.objective:
                     state, stalled = candidate, 0
                 continue

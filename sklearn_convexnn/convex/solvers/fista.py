@@ -139,7 +139,7 @@ def solve_fista(program, *, tol=1e-8, max_iter=None, warm_start=None, verbose=Fa
                 if progress is not None:
                     progress.update(check_every)
                     progress.set_postfix(objective=f"{objective:.6g}", gap=f"{gap / max(1.0, abs(objective)):.1e}")
-                if gap <= tol * max(1.0, abs(objective)):
+                if gap <= program.gap_tolerance(tol, objective):
                     status = "optimal"
                     break
     finally:

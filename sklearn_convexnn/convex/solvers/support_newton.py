@@ -68,7 +68,7 @@ def first_wall(slack, rate, faces):
     rate = rate.copy()
     for b, face in enumerate(faces):
         rate[face, b] = 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a denormal rate: no wall (inf)
         ratios = np.where(rate < 0, np.maximum(slack, 0.0) / -rate, np.inf)
     blocking = np.argmin(ratios, axis=0)
     limits = ratios[blocking, np.arange(ratios.shape[1])]

@@ -1,0 +1,129 @@
+"""Regressions found by the robustness sweep: certificates that contradicted the status, a hang, silent broadcasting."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+import sklearn_convexnn.convex.solvers.cvxpy_backend as cvxpy_backend
+from sklearn_convexnn import ConvexProgram, ConvexReLURegressor, ReLUNetwork, dual_certificate, enumerate_patterns
+from sklearn_convexnn.arrangements import add_intercept
+from sklearn_convexnn.network import GatedReLUNetwork
+
+#: 20 x 3 data on which solve("auto") on the gated program falls back to the interior point after 8 slow rounds
+FALLBACK_X = np.array([[ 0.8296500438770543  , -1.3316930541368805  , -1.596640194138264   ],
+ [-0.5289915838033439  , -0.16649627268735573 ,  1.3627298000453316  ],
+ [-0.5101922888180698  ,  0.007938298134427212,  0.05843642180547081 ],
+ [ 0.546842274726036   , -0.32359602571397195 ,  0.9721662674107839  ],
+ [ 0.5626394154673542  , -0.08045974691288835 ,  0.10237605912897366 ],
+ [ 0.40310345948306237 , -0.6805566980510529  , -0.9222769489351926  ],
+ [-0.04668039370771087 ,  1.3734783087334728  ,  0.16485322899871313 ],
+ [-1.5860838739468963  ,  1.9554475032406913  ,  0.9628897272751963  ],
+ [ 1.0991411961803743  ,  1.4176780354501695  , -0.7765181064073807  ],
+ [ 0.3865148819623707  , -0.4933729801610087  ,  1.139373671008177   ],
+ [ 0.5553419739021378  , -1.262547923116205   ,  0.07207010087783058 ],
+ [ 0.24302209376344927 , -0.08512047288587991 ,  0.913974255915969   ],
+ [-0.6735275214721479  , -0.9346123398066394  , -0.2457281236739807  ],
+ [ 0.                  ,  0.                  ,  0.                  ],
+ [ 1.2561922373293937  , -0.8184746894694961  ,  0.43089854316470294 ],
+ [-0.9852201336186357  ,  0.05622224257697549 ,  0.428419110277216   ],
+ [ 0.9545674708458316  ,  1.0950135007277781  , -0.8811517886417596  ],
+ [-0.30844362634265393 ,  1.5009649544547543  , -1.4287674392683176  ],
+ [ 0.9511245345339118  , -0.4114188464660563  ,  0.7204890872830582  ],
+ [-0.07626074280934353 ,  0.41481916963399373 , -0.4913268037814328  ]])
+FALLBACK_Y = np.array([  70.11433864814455 , -116.71298617611087 ,    8.671995421497522, -134.67070255931216 ,   63.96665331412314 ,
+   35.75257239703017 ,   -5.330080486727934,  -83.70522893865538 , -122.71521828545798 ,  -33.87880646059076 ,
+  -51.543473622319304, -100.47086620637688 ,   28.895275600132226,   65.04980453395353 , -227.18513726686814 ,
+   18.536488140992226,   83.09870157306558 ,  102.79694167960682 ,  146.50391406282776 ,  -86.75494221503843 ])
+FALLBACK_BETA = 0.004798210439801899
+
+
+def test_the_interior_point_fallback_takes_only_significant_blocks_and_finishes(monkeypatch):
+    """The fallback once took every block of the interior point (all non-zero, 2319 of them, of rank <= 20) as
+    columns, and the master's active-set method ran for minutes; now it finishes at cg's optimum."""
+    X = add_intercept(FALLBACK_X)
+    program = ConvexProgram(X, FALLBACK_Y, FALLBACK_BETA, enumerate_patterns(X), activation="gated")
+    calls = []
+    reference = cvxpy_backend.solve_cvxpy
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return reference(*args, **kwargs)
+
+    monkeypatch.setattr(cvxpy_backend, "solve_cvxpy", counted)
+    auto = program.solve("auto")
+    assert calls  # the fallback ran
+    cg = program.solve("cg")
+    assert auto.status == cg.status == "optimal"
+    assert auto.objective == pytest.approx(cg.objective, rel=1e-8)
+
+
+def test_a_native_solver_never_calls_a_large_target_problem_optimal_above_its_tolerance():
+    """Targets far above unit scale are solved as y / s; the stopping floor max(1, |F|) now means 1 in the user's
+    units (1 / s**2 on the rescaled program), so "optimal" certifies relative_gap <= tol on the user's program."""
+    rng = np.random.default_rng(4)
+    X = add_intercept(rng.standard_normal((8, 2)))
+    y = rng.standard_normal(8) * 1e5
+    program = ConvexProgram(X, y, 1e-4, enumerate_patterns(X))
+    scale = float(np.max(np.abs(y)))
+    assert program._rescaled(scale).gap_tolerance(1e-8, 0.0) == pytest.approx(1e-8 / scale**2)
+    assert program.gap_tolerance(1e-8, 0.0) == 1e-8
+    small = ConvexProgram(X, y * 1e-9, 1e-13, enumerate_patterns(X))
+    assert small._rescaled(float(np.max(np.abs(y * 1e-9)))).gap_tolerance(1e-8, 0.5) == pytest.approx(1e-8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        solution = program.solve("cg")  # it stalls on this weakly regularized problem (it said "optimal" at 0.96)
+    assert solution.status == "optimal" or any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    if solution.status == "optimal":
+        assert solution.relative_gap <= 1e-8
+
+
+def test_an_optimal_status_that_the_certificate_contradicts_becomes_inaccurate():
+    """Clarabel reports "optimal" by its own scaled criteria; here at a point outside its cones (a negative duality
+    gap, -7e-7 relative). The status becomes "inaccurate", with a ConvergenceWarning; cg certifies the optimum."""
+    X = add_intercept(np.array([[-0.1, -0.2896338], [-0.1, -0.28238812]]))
+    program = ConvexProgram(X, np.array([-1.0, 1.0]), 1e-4, enumerate_patterns(X))
+    with pytest.warns(ConvergenceWarning, match="certified relative duality gap"):
+        interior = program.solve("cvxpy")
+    assert interior.status == "inaccurate"
+    assert interior.relative_gap < -1e-8
+    native = program.solve("cg")
+    assert native.status == "optimal" and 0 <= native.relative_gap <= 1e-8
+
+
+def test_the_estimators_gap_is_the_gap_of_the_returned_network():
+    """The estimator drops negligible blocks; its duality_gap_ is objective_ minus the program's lower bound, so
+    objective_ - duality_gap_ stays below the optimum (one sample: a soft threshold along x, in closed form)."""
+    X = np.array([[2.35184691e8, 2.35184691e8]])
+    y = np.array([23.51846911])
+    beta = 1.9
+    norm = np.linalg.norm(add_intercept(X))
+    optimum = 0.5 * (beta / norm) ** 2 + beta * (y[0] - beta / norm) / norm
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = ConvexReLURegressor(beta=beta, patterns="exact", solver="cvxpy").fit(X, y)
+    assert model.objective_ >= optimum * (1 - 1e-9)
+    assert model.objective_ - model.duality_gap_ <= optimum * (1 + 1e-9)
+
+
+def test_objectives_refuse_targets_of_another_shape():
+    """A (n, 1) target against an (n,) prediction once broadcast to an (n, n) residual in the gated network."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((11, 3))
+    gated = GatedReLUNetwork(rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), rng.standard_normal(4))
+    y = rng.standard_normal(11)
+    assert np.isfinite(gated.objective(X, y, 0.1))
+    with pytest.raises(ValueError, match="shape"):
+        gated.objective(X, y[:, None], 0.1)
+    relu = ReLUNetwork(rng.standard_normal((4, 3)), rng.standard_normal(4))
+    with pytest.raises(ValueError, match="shape"):
+        relu.objective(X, y[:, None], 0.1)
+
+
+def test_the_worst_direction_is_a_unit_vector_on_tiny_data():
+    """Its normalisation once underflowed (norm 1.0058 on entries of 3e-156)."""
+    network = ReLUNetwork(np.array([[0.0]]), np.array([0.0]))
+    X = np.array([[-3.16165748e-156], [-3.16165748e-156]])
+    certificate = dual_certificate(network, X, np.array([1e-6, 1e-6]), 1000.0, patterns="exact")
+    assert np.linalg.norm(certificate.worst_direction) == pytest.approx(1.0, abs=1e-12)
