@@ -127,3 +127,25 @@ def test_the_worst_direction_is_a_unit_vector_on_tiny_data():
     X = np.array([[-3.16165748e-156], [-3.16165748e-156]])
     certificate = dual_certificate(network, X, np.array([1e-6, 1e-6]), 1000.0, patterns="exact")
     assert np.linalg.norm(certificate.worst_direction) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_a_path_on_extreme_data_descends_without_numpy_warnings():
+    """Newton's absurd trial steps on this flat logistic problem (|x| ~ 2.7e6, beta = 1e-7) overflowed with ~65
+    RuntimeWarnings; they are rejected by the solver's finiteness tests, and the path still never rises."""
+    from sklearn_convexnn import nonincreasing_path
+
+    network = ReLUNetwork(np.array([[1.07498422, 8.21412987e-2, -8.97709554e-1],
+                                    [-2.31779178e-7, -2.05543013e-1, -1.92101354e-268],
+                                    [-1.03489377e-73, -1.24077970, 1.02682946]]),
+                          np.array([-1.4029329, -1.4726433, 1.61189774]),
+                          hidden_bias=np.array([1.32582659e-172, 1.45822850, -6.55844550e-2]))
+    X = np.array([[-2.2250738585072014e-302, -2389097.930606064, -2.2250738585072014e-302],
+                  [-2756765.2114698635, 1.0, -2756765.2114698635]])
+    y = np.array([-1.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # (its restricted program is not verified: said, honestly)
+        path = nonincreasing_path(network, X, y, 1e-7, loss="logistic")
+    objectives = np.asarray(path.objectives)
+    assert np.all(np.diff(objectives) <= 1e-9 * max(1.0, objectives[0]))
+    assert objectives[-1] < objectives[0]

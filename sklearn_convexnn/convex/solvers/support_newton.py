@@ -119,6 +119,7 @@ def _zero_is_optimal(features, z, y, beta, loss, offsets, candidates, gram=None)
     return zero
 
 
+@np.errstate(over="ignore", invalid="ignore")  # an absurd trial step overflows; the finiteness tests below reject it
 def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=50, damping=0.0):
     r"""Minimize :math:`L(\sum_bs_bD_bXN_bz_b)+\beta\sum_b\|z_b\|` by Newton's method.
 
