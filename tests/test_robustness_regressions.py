@@ -77,6 +77,9 @@ def test_a_native_solver_never_calls_a_large_target_problem_optimal_above_its_to
     assert solution.status == "optimal" or any(issubclass(w.category, ConvergenceWarning) for w in caught)
     if solution.status == "optimal":
         assert solution.relative_gap <= 1e-8
+    # the returned blocks carry the master's prediction: the certificate agrees with the solver's last pricing (on
+    # this nearly interpolating problem it said 0.12 when two patterns' columns on their shared face were merged)
+    assert solution.relative_gap <= 1e-4
 
 
 def test_an_optimal_status_that_the_certificate_contradicts_becomes_inaccurate():

@@ -34,8 +34,8 @@ its steepest direction :math:`g_i(\nu)` and its earlier such vectors (a limited-
 each step costs a Newton solve of a few dimensions per block instead of :math:`d`).
 
 Every returned block is a direction strictly inside its cone (a margin of ``1e-11`` relative to the
-row norms, so that the cone constraints hold exactly in floating point) times its coefficient; zero
-blocks are exactly zero, and directions shared by several patterns are kept once.
+row norms, so that the cone constraints hold exactly in floating point) times its coefficient, or a sum of
+such in the same pattern; zero blocks are exactly zero.
 """
 
 from __future__ import annotations
@@ -561,23 +561,20 @@ class _ColumnGeneration:
 
     # --------------------------------------------------------------- output
     def blocks(self):
+        """The program's blocks ``(u, v)``: each column's :math:`c\\bar u` added to its own pattern's block.
+
+        A column stays in its pattern even when another pattern holds (nearly) the same direction: the optimum
+        on a face shared by two cones gives both a column, pushed inside each cone by ``INTERIOR_MARGIN``, and
+        moving one into the other's pattern changed the prediction by :math:`c\\,|x_k^\\top\\bar u|` on the
+        face's rows (~1e-11), which on nearly interpolating data (residuals ~1e-9) moved the dual constraint
+        from 1.000003 to 1.14 times beta.
+        """
         P, d = self.program.n_patterns, self.X.shape[1]
         u, v = np.zeros((P, d)), np.zeros((P, d))
         columns = self.columns
-        order = np.argsort(-columns.coefficients)
-        used = []  # (direction, sign, pattern) kept so far: shared directions merge into one block
-        for j in order:
-            c, direction, i, s = columns.coefficients[j], columns.directions[j], columns.patterns[j], columns.signs[j]
-            if c <= 0:
-                continue
-            target = (u if s > 0 else v)
-            for kept_direction, kept_sign, kept_pattern in used:
-                if kept_sign == s and (not self.gated or kept_pattern == i) and kept_direction @ direction > 1.0 - SAME_DIRECTION:
-                    i = kept_pattern
-                    break
-            else:
-                used.append((direction, s, i))
-            target[i] += c * direction
+        for c, direction, i, s in zip(columns.coefficients, columns.directions, columns.patterns, columns.signs):
+            if c > 0:
+                (u if s > 0 else v)[i] += c * direction
         return u, v
 
 
