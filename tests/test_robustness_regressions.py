@@ -152,3 +152,31 @@ def test_a_path_on_extreme_data_descends_without_numpy_warnings():
     objectives = np.asarray(path.objectives)
     assert np.all(np.diff(objectives) <= 1e-9 * max(1.0, objectives[0]))
     assert objectives[-1] < objectives[0]
+
+
+#: 12 samples of size ~1e-6 with labels; beta = 1e-6: 2246 interior-point blocks of about the same size
+LOGISTIC_X = np.array([[ 2.0617056996753498e-07,  1.6107419883937894e-06, -6.3610154971222632e-07,  4.1307555692114379e-07],
+                       [ 6.4370859633906806e-07, -1.8597873627095439e-06, -1.0163188928166868e-06,  3.1677940962603527e-08],
+                       [-1.2148666099064334e-06, -1.4026328958842475e-06,  6.0268527098064011e-07,  8.0100453506943740e-07],
+                       [-5.7074975476526574e-07,  8.4419795246060665e-07, -1.3627889788764315e-06, -4.7027330635611077e-07],
+                       [ 4.6927179077755661e-07, -1.3609555174501157e-06, -1.1804482289548611e-06,  1.2906658893282244e-06],
+                       [ 7.6092948074353779e-07,  1.3234980226224243e-06,  1.1151885487169826e-06,  2.0206751518450049e-06],
+                       [ 1.0279570126578537e-06, -1.0184807169633261e-06, -4.9403556446195800e-07, -2.2702187838436369e-07],
+                       [-3.7823128202353339e-07, -8.8233593688424175e-07, -1.0093090525874022e-07, -5.4018171522390785e-07],
+                       [-4.0317588960514385e-07, -1.2405854182608424e-06,  5.0050421038649286e-08,  1.9931267710731123e-08],
+                       [ 7.2650194428804691e-07,  1.4833319527758715e-07,  1.3737158632902343e-06,  2.1182145292170899e-06],
+                       [ 1.1523336536088148e-06,  1.6617216919670214e-06,  2.7957353510782980e-07,  9.9813919367664486e-07],
+                       [ 1.2222652664512063e-06, -7.8707234997842313e-07, -1.1099804429896753e-07, -8.3436502229999331e-07]])
+LOGISTIC_Y = np.array([-1., -1., -1., 1., -1., -1., 1., -1., -1., -1., -1., -1.])
+
+
+def test_the_fallback_starts_its_master_from_zero_when_it_has_more_columns_than_samples():
+    """All 2246 blocks of the interior point were significant; the master's active-set method started from them
+    solved 2246-column systems (over 10 minutes). From zero it takes seconds, and auto is no worse than cg."""
+    X = add_intercept(LOGISTIC_X)
+    program = ConvexProgram(X, LOGISTIC_Y, 1e-6, enumerate_patterns(X), loss="logistic")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # both stop "inaccurate" on this nearly unregularized data
+        auto = program.solve("auto")
+        cg = program.solve("cg")
+    assert auto.objective <= cg.objective * (1 + 1e-9)
