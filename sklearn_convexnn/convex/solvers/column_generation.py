@@ -35,7 +35,8 @@ each step costs a Newton solve of a few dimensions per block instead of :math:`d
 
 Every returned block is a direction strictly inside its cone (a margin of ``1e-11`` relative to the
 row norms, so that the cone constraints hold exactly in floating point) times its coefficient, or a sum of
-such in the same pattern; zero blocks are exactly zero.
+such in the same pattern; zero blocks are exactly zero. (The one exception: ``fallback_size``'s interior point,
+returned as it is when rebuilding its blocks as columns lost objective.)
 """
 
 from __future__ import annotations
