@@ -624,11 +624,8 @@ def _start_from(state, u, v, polish=True):
                 signs.append(sign)
                 magnitudes.append(norms[i])
     if directions:
-        # more columns than samples (an interior point's dense blocks): the master's active-set method from this
-        # point works on all of them at once (a 2246-column system per step, minutes); from zero, on a few
-        start = np.array(magnitudes) if len(directions) <= state.X.shape[0] else np.zeros(len(directions))
         state.columns.add(state.X, state.masks, np.array(directions), np.array(patterns, dtype=np.intp),
-                          np.array(signs), start)
+                          np.array(signs), np.array(magnitudes))
         state.solve_master()
         if polish:  # near a previous optimum the support and its faces usually carry over: polish at once
             state.polish(state.loss.negative_gradient(state.prediction, state.y))

@@ -229,7 +229,9 @@ def solve_nonnegative_lasso(A, y, beta, loss="squared", *, start=None, gram=None
     beta : float
     loss : {"squared", "logistic"}
     start : ndarray of shape (k,), optional
-        Warm start (non-negative).
+        Warm start (non-negative). Ignored when it has more positive coefficients than ``A`` has rows:
+        such a point (an interior point's dense blocks) is no vertex, and the active-set method would
+        solve on its whole support at every step (2246 columns on 12 rows: minutes; from zero, seconds).
     gram : ndarray of shape (k, k), optional
         :math:`A^\top A` if already known (squared loss).
     tol : float
@@ -242,6 +244,8 @@ def solve_nonnegative_lasso(A, y, beta, loss="squared", *, start=None, gram=None
     loss = get_loss(loss)
     n, k = A.shape
     c = np.zeros(k) if start is None else np.maximum(np.asarray(start, dtype=float), 0.0)
+    if np.count_nonzero(c) > n:
+        c = np.zeros(k)
     prediction = A @ c
     objective = loss.value(prediction, y) + beta * float(c.sum())
     if k == 0:
