@@ -7,7 +7,8 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_convexnn.convex.solvers.cvxpy_backend as cvxpy_backend
-from sklearn_convexnn import ConvexProgram, ConvexReLURegressor, ReLUNetwork, dual_certificate, enumerate_patterns
+from sklearn_convexnn import (ConvexProgram, ConvexReLURegressor, ReLUNetwork, dual_certificate, enumerate_patterns,
+                              nonincreasing_path)
 from sklearn_convexnn.arrangements import add_intercept
 from sklearn_convexnn.network import GatedReLUNetwork
 
@@ -135,8 +136,6 @@ def test_the_worst_direction_is_a_unit_vector_on_tiny_data():
 def test_a_path_on_extreme_data_descends_without_numpy_warnings():
     """Newton's absurd trial steps on this flat logistic problem (|x| ~ 2.7e6, beta = 1e-7) overflowed with ~65
     RuntimeWarnings; they are rejected by the solver's finiteness tests, and the path still never rises."""
-    from sklearn_convexnn import nonincreasing_path
-
     network = ReLUNetwork(np.array([[1.07498422, 8.21412987e-2, -8.97709554e-1],
                                     [-2.31779178e-7, -2.05543013e-1, -1.92101354e-268],
                                     [-1.03489377e-73, -1.24077970, 1.02682946]]),
