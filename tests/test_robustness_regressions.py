@@ -7,8 +7,8 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_convexnn.convex.solvers.cvxpy_backend as cvxpy_backend
-from sklearn_convexnn import (ConvexProgram, ConvexReLURegressor, ReLUNetwork, dual_certificate, enumerate_patterns,
-                              nonincreasing_path)
+from sklearn_convexnn import (ConvexProgram, ConvexReLURegressor, ReLUNetwork, critical_widths, dual_certificate,
+                              enumerate_patterns, nonincreasing_path, optimal_set)
 from sklearn_convexnn.arrangements import add_intercept
 from sklearn_convexnn.network import GatedReLUNetwork
 
@@ -179,3 +179,33 @@ def test_the_fallback_starts_its_master_from_zero_when_it_has_more_columns_than_
         auto = program.solve("auto")
         cg = program.solve("cg")
     assert auto.objective <= cg.objective * (1 + 1e-9)
+
+
+def test_the_optimal_set_stays_bounded_when_a_direction_is_below_the_rank_tolerance():
+    # a direction of size ~1e-8 falls out of the rank-truncated equalities; without the row 1'c = Sigma the LPs
+    # max c_j over the optimal set were unbounded along it
+    X = np.array([[-3.5917204982671358e-177, 1e-8], [99.155017894020062, 1e-8], [108.19450872989655, 1e-8],
+                  [-1.2625359198687802e-118, 1e-8], [-287.78508183108636, 1e-8]])
+    y = np.array([-1.0, 1.0, 1.0, -1.0, -1.0])
+    optimal = optimal_set(X, y, 1e-8, fit_intercept=False, loss="logistic")
+    largest = optimal.polytope.maximal_coordinates()
+    assert np.all(largest <= optimal.polytope.coefficient_sum * (1 + 1e-6))
+    assert np.all(largest >= optimal.coefficients - 1e-6 * optimal.polytope.coefficient_sum)
+    widths = critical_widths(optimal)
+    assert 1 <= widths.m_star <= widths.M_star <= optimal.n_directions
+
+
+def test_the_zero_optimal_set_of_subnormal_targets_is_certified_within_its_rounding():
+    # F = y^2/2 = 1.3e-318 is subnormal: its rounding is absolute (2^-1074), not relative, and the gap 5e-324
+    # exceeded a rounding scale that had underflowed to 0
+    from sklearn_convexnn.landscape.certificate import network_rounding_scales
+
+    X, y = np.array([[0.0]]), np.array([1.60692198e-159])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        optimal = optimal_set(X, y, 1.0, fit_intercept=False)
+    network = optimal.network(optimal.coefficients)
+    rounding = network_rounding_scales(network, network.augment(X), y, 1.0)[1]
+    assert optimal.objective == pytest.approx(0.5 * y[0] ** 2, abs=1e-323)
+    assert 0 < rounding < 1e-320
+    assert abs(optimal.duality_gap) <= optimal.tol * abs(optimal.objective) + rounding

@@ -121,8 +121,10 @@ class ConvexSolution:
 
         For :math:`u_i\ne0`: :math:`w=u_i/\sqrt{\|u_i\|}`, :math:`\alpha=+\sqrt{\|u_i\|}`; for
         :math:`v_i\ne0` the same with :math:`\alpha=-\sqrt{\|v_i\|}`. Then
-        :math:`(Xw)_+\alpha=\pm D_iXu_i` and :math:`\tfrac12(\|w\|^2+\alpha^2)=\|u_i\|`, so the
-        network's objective equals this solution's objective.
+        :math:`(Xw)_+\alpha=\pm D_iXu_i` where :math:`u_i` lies in its cone, and
+        :math:`\tfrac12(\|w\|^2+\alpha^2)=\|u_i\|`, so the network's objective equals this solution's
+        objective when ``cone_violation`` is 0 (the native solvers' blocks; an interior point may leave its
+        cones by a rounding-sized ``cone_violation``, which moves the network's objective by as much).
 
         Parameters
         ----------

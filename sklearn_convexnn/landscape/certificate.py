@@ -228,9 +228,9 @@ def rounding_scales(X_aug, y, magnitude, penalty, n_terms):
     and :math:`F` are sums of products of these numbers; with :math:`c=4(n+n_{\rm terms}+D)` roundings
     per quantity,
 
-    .. math:: \delta_V=c\,\epsilon\,\|\tilde X\|_F\|\mu\|,\qquad \delta_F=c\,\epsilon\,(\|\mu\|^2+R),
+    .. math:: \delta_V=c\,\epsilon\,\|\tilde X\|_F\|\mu\|+c\,\eta,\qquad \delta_F=c\,\epsilon\,(\|\mu\|^2+R)+c\,\eta,
 
-    :math:`R` the penalty. Both scale like :math:`V` and :math:`F` when the problem is rescaled
+    :math:`R` the penalty, :math:`\eta=2^{-1074}` the absolute rounding of subnormal numbers. Both scale like :math:`V` and :math:`F` when the problem is rescaled
     (:math:`y\to by`, :math:`\beta\to b\beta`, :math:`\theta\to\sqrt b\,\theta`), and they are far
     below :math:`\mathrm{tol}\,\beta` and :math:`\mathrm{tol}\,|F|` for well-scaled data; they matter
     when :math:`\beta` or :math:`F` is tiny next to the data, where smaller differences cannot be
@@ -252,9 +252,12 @@ def rounding_scales(X_aug, y, magnitude, penalty, n_terms):
     violation_scale, objective_scale : float
     """
     n, D = X_aug.shape
-    roundoff = 4.0 * (n + n_terms + D) * np.finfo(float).eps
+    count = 4.0 * (n + n_terms + D)
+    roundoff = count * np.finfo(float).eps
+    floor = count * np.finfo(float).smallest_subnormal  # absolute rounding below the normal range
     size = float(np.linalg.norm(np.abs(y) + magnitude))
-    return roundoff * float(np.linalg.norm(X_aug)) * size, roundoff * (size**2 + abs(penalty))
+    return (roundoff * float(np.linalg.norm(X_aug)) * size + floor,
+            roundoff * (size**2 + abs(penalty)) + floor)
 
 
 def network_rounding_scales(network, X_aug, y, beta):

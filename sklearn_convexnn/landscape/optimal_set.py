@@ -57,6 +57,8 @@ MAX_VERTEX_SUBSETS = 100_000
 _RANK_RTOL = 1e-9
 # Relative residual |A_S c_S - y*| / max(1, |y*|) accepted for a vertex.
 _RESIDUAL_RTOL = 1e-8
+# The row 1'c = Sigma is added to the reduced system where it is this far (relative) from the span of its rows.
+_SUM_ROW_RTOL = 1e-6
 # Coefficients below this fraction of 1'c are zero (vertex supports, LP/MILP outputs).
 _SUPPORT_RTOL = 1e-9
 # LP/MILP answers are read with HiGHS' feasibility tolerance (1e-7) in scaled units.
@@ -152,7 +154,15 @@ class OptimalPolytope:
         U, singular, _ = np.linalg.svd(self.columns, full_matrices=False)
         Q = U[:, : self.rank]
         size = max(float(np.linalg.norm(self.fit)), 1e-300)
-        return (self.coefficient_sum / size) * (Q.T @ self.columns), Q.T @ self.fit / size
+        A_red, b_red = (self.coefficient_sum / size) * (Q.T @ self.columns), Q.T @ self.fit / size
+        # 1'c = Sigma follows from Ac = y* (nu*'A = beta 1'), but not from the rank-truncated rows when a column
+        # is below the rank tolerance (HiGHS then finds the LPs unbounded along it): state it where it is lost
+        _, _, Vt = np.linalg.svd(A_red, full_matrices=False)
+        ones = np.ones(self.n_directions)
+        lost = ones - Vt.T @ (Vt @ ones)
+        if np.linalg.norm(lost) > _SUM_ROW_RTOL * np.sqrt(self.n_directions):
+            A_red, b_red = np.vstack([A_red, ones]), np.append(b_red, 1.0)
+        return A_red, b_red
 
     def point_on_support(self, support):
         r"""Return the point of :math:`\mathcal C` with support exactly ``support`` when it is a vertex.
@@ -829,11 +839,36 @@ def _zero_optimal_set(nu_zero, beta_max, d_aug, common):
         objective=0.0, duality_gap=0.0, dual_violation=beta_max / beta - 1.0,
         tightness_margin=1.0 - beta_max / beta, **common,
     )
-    objective = zero.network(np.zeros(0)).objective(common["X"], common["y"], beta, common["loss"])
+    network = zero.network(np.zeros(0))
+    objective = network.objective(common["X"], common["y"], beta, common["loss"])
     lower = dual_lower_bound(nu_zero, common["y"], beta, beta_max, common["loss"])
     object.__setattr__(zero, "objective", objective)
     object.__setattr__(zero, "duality_gap", objective - lower)
+    _warn_if_uncertified(zero, network, network.augment(common["X"]), beta_max)
     return zero
+
+
+def _warn_if_uncertified(result, network, X_aug, violation):
+    r"""Warn (ConvergenceWarning) unless the certificate of ``result`` holds within its tolerances.
+
+    The tests of :func:`~.certificate.dual_certificate`: :math:`V(\nu^*)\le\beta(1+\tau)+\delta_V` and
+    :math:`|F-\text{bound}|\le\tau|F|+\delta_F`, with the float64 rounding scales :math:`\delta` of the data;
+    and a second warning when :math:`|F|\le\delta_F`, where the relative test is no test at all.
+    """
+    beta, tol, objective, gap = result.beta, result.tol, result.objective, result.duality_gap
+    violation_scale, objective_scale = network_rounding_scales(network, X_aug, result.y, beta)
+    if violation - beta > tol * beta + violation_scale or abs(gap) > tol * abs(objective) + objective_scale:
+        warnings.warn(
+            f"the optimal set may be inexact: V(nu*)/beta - 1 = {violation / beta - 1.0:.2e}, "
+            f"duality gap {gap:.2e} (tol={tol}).",
+            ConvergenceWarning, stacklevel=3,
+        )
+    elif objective_scale >= abs(objective) > 0:
+        warnings.warn(
+            f"the optimal set cannot be certified: its objective {objective:.3g} is below the float64 rounding "
+            f"scale of these data ({objective_scale:.2g}); rescale X and y (or raise beta).",
+            ConvergenceWarning, stacklevel=3,
+        )
 
 
 def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared", *, tol=1e-6,
@@ -953,18 +988,5 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
     object.__setattr__(result, "duality_gap", gap)
     for array in (fit, nu, tight.directions, tight.signs, tight.pattern_index, tight.columns, coefficients):
         array.setflags(write=False)
-    # the certificate's tolerances: relative, plus the float64 rounding scales of these data
-    violation_scale, objective_scale = network_rounding_scales(network, X_aug, y, beta)
-    if violation - beta > tol * beta + violation_scale or abs(gap) > tol * abs(objective) + objective_scale:
-        warnings.warn(
-            f"the optimal set may be inexact: V(nu*)/beta - 1 = {result.dual_violation:.2e}, "
-            f"duality gap {gap:.2e} (tol={tol}).",
-            ConvergenceWarning, stacklevel=2,
-        )
-    elif objective_scale >= abs(objective) > 0:  # the tolerance above is then no test at all
-        warnings.warn(
-            f"the optimal set cannot be certified: its objective {objective:.3g} is below the float64 rounding "
-            f"scale of these data ({objective_scale:.2g}); rescale X and y (or raise beta).",
-            ConvergenceWarning, stacklevel=2,
-        )
+    _warn_if_uncertified(result, network, X_aug, violation)
     return result
