@@ -687,6 +687,10 @@ class ConvexReLUClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         r"""Class probabilities :math:`\sigma(f(x))` (binary) or normalized one-vs-rest sigmoids.
 
+        Multiclass: :math:`p_c=\sigma(f_c(x))/\sum_{c'}\sigma(f_{c'}(x))`, computed as a softmax of
+        :math:`\log\sigma(f_c(x))`, so it stays finite where every sigmoid underflows (far from the data,
+        where the network extrapolates linearly).
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -695,9 +699,9 @@ class ConvexReLUClassifier(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        from scipy.special import expit
+        from scipy.special import expit, log_expit, softmax
 
-        scores = expit(self.decision_function(X))
+        scores = self.decision_function(X)
         if scores.ndim == 1:
-            return np.column_stack([1.0 - scores, scores])
-        return scores / scores.sum(axis=1, keepdims=True)
+            return np.column_stack([expit(-scores), expit(scores)])
+        return softmax(log_expit(scores), axis=1)

@@ -7,8 +7,8 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_convexnn.convex.solvers.cvxpy_backend as cvxpy_backend
-from sklearn_convexnn import (ConvexProgram, ConvexReLURegressor, ReLUNetwork, critical_widths, dual_certificate,
-                              enumerate_patterns, nonincreasing_path, optimal_set)
+from sklearn_convexnn import (ConvexProgram, ConvexReLUClassifier, ConvexReLURegressor, ReLUNetwork, critical_widths,
+                              dual_certificate, enumerate_patterns, nonincreasing_path, optimal_set)
 from sklearn_convexnn.arrangements import add_intercept
 from sklearn_convexnn.network import GatedReLUNetwork
 
@@ -209,3 +209,22 @@ def test_the_zero_optimal_set_of_subnormal_targets_is_certified_within_its_round
     assert optimal.objective == pytest.approx(0.5 * y[0] ** 2, abs=1e-323)
     assert 0 < rounding < 1e-320
     assert abs(optimal.duality_gap) <= optimal.tol * abs(optimal.objective) + rounding
+
+
+def test_multiclass_probabilities_stay_finite_where_every_sigmoid_underflows():
+    X = np.array([[0.126, -0.132], [0.640, 0.105], [-0.536, 0.362], [1.304, 0.947], [-0.704, -1.265],
+                  [-0.623, 0.041], [-2.325, -0.219], [-1.246, -0.732], [-0.544, -0.316], [0.412, 1.043],
+                  [-0.129, 1.366], [-0.665, 0.352]])
+    y = np.array([0, 1, 2] * 4)
+    model = ConvexReLUClassifier(loss="logistic", beta=1e-2, random_state=0).fit(X, y)
+    near, far = X[:3], np.array([[1e4, 0.0], [3e4, 1e3]])
+    scores = model.decision_function(far)
+    assert np.all(scores < -745)  # expit(score) is exactly 0 for every class
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        proba = model.predict_proba(np.vstack([near, far]))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(np.argmax(proba, axis=1), np.argmax(model.decision_function(np.vstack([near, far])),
+                                                                      axis=1))
+    expit = 1.0 / (1.0 + np.exp(-model.decision_function(near)))  # where nothing underflows: the plain formula
+    np.testing.assert_allclose(proba[:3], expit / expit.sum(axis=1, keepdims=True), rtol=1e-12)
