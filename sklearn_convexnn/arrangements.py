@@ -327,7 +327,7 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
     Xa = add_intercept(X) if fit_intercept else X
     n, n_gate_features = Xa.shape
 
-    row_norms = np.linalg.norm(Xa, axis=1)
+    row_norms = safe_row_norms(Xa)
     nonzero = row_norms > 0
     if not nonzero.any():
         gates = np.zeros((n_gate_features, 1))
@@ -398,6 +398,17 @@ class _Budget:
             "sample_patterns(X, n_patterns=...) (patterns=\"sample\" in the estimators) "
             "instead, or increase max_patterns."
         )
+
+
+def safe_row_norms(X):
+    r"""Euclidean norms of the rows of ``X``, computed as :math:`m_k\|x_k/m_k\|` with :math:`m_k=\max_j|x_{kj}|`.
+
+    The plain :math:`\sqrt{\sum_jx_{kj}^2}` underflows to 0 for rows below about 1e-154 and overflows above
+    about 1e154, although the hyperplanes and patterns of :math:`cX` are those of :math:`X` for every
+    :math:`c>0`.
+    """
+    largest = np.abs(X).max(axis=1, initial=0.0)
+    return largest * np.linalg.norm(X / np.where(largest > 0, largest, 1.0)[:, None], axis=1)
 
 
 def _regions(rows, budget=None):
@@ -665,7 +676,7 @@ def sample_patterns(X, n_patterns, *, fit_intercept=False, random_state=None) ->
     rng = check_rng(random_state)
     Xa = add_intercept(X) if fit_intercept else X
     n, n_gate_features = Xa.shape
-    nonzero = np.linalg.norm(Xa, axis=1) > 0
+    nonzero = safe_row_norms(Xa) > 0
 
     chunk = max(1, min(n_patterns, 2**22 // max(n, 1)))
     seen = set()

@@ -10,6 +10,7 @@ import sklearn_convexnn.convex.solvers.cvxpy_backend as cvxpy_backend
 from sklearn_convexnn import (ConvexProgram, ConvexReLUClassifier, ConvexReLURegressor, ReLUNetwork, critical_widths,
                               dual_certificate, enumerate_patterns, nonincreasing_path, optimal_set)
 from sklearn_convexnn.arrangements import add_intercept
+from sklearn_convexnn.convex.dual import dual_constraint
 from sklearn_convexnn.network import GatedReLUNetwork
 
 #: 20 x 3 data on which solve("auto") on the gated program falls back to the interior point after 8 slow rounds
@@ -228,3 +229,27 @@ def test_multiclass_probabilities_stay_finite_where_every_sigmoid_underflows():
                                                                       axis=1))
     expit = 1.0 / (1.0 + np.exp(-model.decision_function(near)))  # where nothing underflows: the plain formula
     np.testing.assert_allclose(proba[:3], expit / expit.sum(axis=1, keepdims=True), rtol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-165, 1e155])
+def test_patterns_and_dual_values_do_not_depend_on_the_scale_of_the_data(scale):
+    # squared norms of rows below 1e-154 underflowed (every row "zero": one pattern, exhaustive) and above 1e154
+    # overflowed (an SVD failure); the dual values of 1e-165 data underflowed to 0 and certified the zero network
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 1.0], [2.0, 3.0], [-1.0, -2.0]])
+    y = np.array([1.0, -2.0, 0.5, 3.0, 1.0])
+    arrangement = enumerate_patterns(X)
+    np.testing.assert_array_equal(enumerate_patterns(scale * X).masks, arrangement.masks)
+    nu = y - 0.3
+    values = dual_constraint(nu, X, arrangement.masks).values
+    np.testing.assert_allclose(dual_constraint(nu, scale * X, arrangement.masks).values / scale, values, rtol=1e-12,
+                               atol=1e-12 * values.max())
+
+
+def test_a_network_that_is_not_optimal_on_tiny_data_is_not_certified():
+    X = 1e-165 * np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 1.0], [2.0, 3.0], [-1.0, -2.0]])
+    y = np.array([1.0, -2.0, 0.5, 3.0, 1.0])
+    zero = ReLUNetwork(np.zeros((1, 2)), np.zeros(1))
+    certificate = dual_certificate(zero, X, y, 1e-166)
+    assert not certificate.is_global_minimum
+    assert certificate.relative_violation == pytest.approx(
+        dual_certificate(zero, 1e165 * X, y, 1e-1).relative_violation, rel=1e-10)

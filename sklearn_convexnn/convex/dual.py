@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..arrangements import safe_row_norms
 from ..losses import get_loss
 
 __all__ = [
@@ -75,8 +76,9 @@ class ConeProjections:
     n_iter: int
 
 
-def _row_norms(X):
-    return np.sqrt(np.einsum("ij,ij->i", X, X))
+def _binary_exponent(largest):
+    r"""The exponents :math:`e` with ``largest`` :math:`\in[2^{e-1},2^e)` (0 where ``largest`` is 0)."""
+    return np.frexp(np.where(largest > 0, largest, 1.0))[1]
 
 
 class _Batch:
@@ -478,8 +480,14 @@ def project_onto_cones(G, X, masks, *, active=None, stop_below=None, tol=PROJECT
     B = G.shape[1]
     stop_below = np.broadcast_to(-np.inf if stop_below is None else np.asarray(stop_below, dtype=float), (B,))
     max_iter = 20 * d + 100 if max_iter is None else int(max_iter)
-    norms = _row_norms(X)
+    norms = safe_row_norms(X)
     X_unit = X * np.divide(1.0, norms, out=np.zeros(n), where=norms > 0)[:, None]
+    # The cones are those of c X and Pi_K(c g) = c Pi_K(g) for c > 0: X, and each g_b, are solved scaled by powers of
+    # two (exact) to a largest entry in [1/2, 1), so that no squared norm or Gram matrix underflows or overflows
+    X = np.ldexp(X, -_binary_exponent(np.abs(X).max(initial=0.0)))
+    exponent = _binary_exponent(np.abs(G).max(axis=0, initial=0.0))
+    G = np.ldexp(G, -exponent)
+    stop_below = np.ldexp(stop_below, -exponent)
     points = np.zeros((B, d))
     values = np.zeros(B)
     act = np.full((B, d + 1), -1, dtype=np.intp)
@@ -493,7 +501,7 @@ def project_onto_cones(G, X, masks, *, active=None, stop_below=None, tol=PROJECT
                                        max_iter, max(4 * d, 20))
         points[part], values[part], act[part], exact[part] = p, v, a, e
         n_iter = max(n_iter, k)
-    return ConeProjections(points, values, act, exact, n_iter)
+    return ConeProjections(np.ldexp(points, exponent[:, None]), np.ldexp(values, exponent), act, exact, n_iter)
 
 
 def project_onto_cone(g, X, mask):
@@ -593,12 +601,12 @@ def dual_constraint(nu, X, masks, activation="relu", above=None):
     for k, sign in enumerate((1.0, -1.0)):
         if activation == "gated":
             points = sign * G.T
-            norms = np.linalg.norm(points, axis=1)
+            norms = safe_row_norms(points)
         elif above is None:
             projections = project_onto_cones(sign * G, X, masks)
             points, norms = projections.points, projections.values
         else:
-            norms = np.linalg.norm(G, axis=0)
+            norms = safe_row_norms(G.T)
             points = np.zeros((P, d))
             candidates = np.flatnonzero(norms > above)
             if len(candidates):
@@ -640,7 +648,7 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None
     d, P = G.shape
     if P == 0:
         return 0.0, -1, 1, np.zeros(d)
-    norms = np.linalg.norm(G, axis=0)
+    norms = safe_row_norms(G.T)
     blocks = np.ones((P, 2), dtype=bool) if blocks is None else np.asarray(blocks, dtype=bool)
     present = blocks.any(axis=1)
     if not present.any():
