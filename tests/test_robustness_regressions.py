@@ -253,3 +253,16 @@ def test_a_network_that_is_not_optimal_on_tiny_data_is_not_certified():
     assert not certificate.is_global_minimum
     assert certificate.relative_violation == pytest.approx(
         dual_certificate(zero, 1e165 * X, y, 1e-1).relative_violation, rel=1e-10)
+
+
+def test_the_path_from_a_certified_optimum_on_large_features_ends_at_once():
+    # V/beta - 1 = 1.2e-6 is inside the certificate's tolerance (the rounding of V on features ~1e10) but was above
+    # G1's own stop test 1e-7: it added a neuron whose best step is 0 and raised
+    X = np.array([[1.0357059696749790e+10], [1.0222299998806967e+10], [8.4968125440785494e+09]])
+    y = np.array([-0.02250231634692502, -0.2753626733041117, 0.414805486552268])
+    beta = 35.48892849687176
+    optimal = optimal_set(X, y, beta)
+    network = optimal.network(optimal.coefficients)
+    assert dual_certificate(network, X, y, beta).is_global_minimum
+    path = nonincreasing_path(network.padded(X.shape[0] + 1), X, y, beta)
+    np.testing.assert_allclose(path.objectives, optimal.objective, rtol=1e-9)
