@@ -8,7 +8,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_convexnn.convex.solvers.cvxpy_backend as cvxpy_backend
 from sklearn_convexnn import (ConvexProgram, ConvexReLUClassifier, ConvexReLURegressor, ReLUNetwork, critical_widths,
-                              dual_certificate, enumerate_patterns, nonincreasing_path, optimal_set)
+                              dual_certificate, enumerate_patterns, nonincreasing_path, optimal_set,
+                              staircase_regime)
 from sklearn_convexnn.arrangements import add_intercept
 from sklearn_convexnn.convex.dual import dual_constraint
 from sklearn_convexnn.network import GatedReLUNetwork
@@ -266,3 +267,16 @@ def test_the_path_from_a_certified_optimum_on_large_features_ends_at_once():
     assert dual_certificate(network, X, y, beta).is_global_minimum
     path = nonincreasing_path(network.padded(X.shape[0] + 1), X, y, beta)
     np.testing.assert_allclose(path.objectives, optimal.objective, rtol=1e-9)
+
+
+def test_the_vertices_agree_with_the_lps_on_nearly_parallel_directions():
+    # the two directions' columns differ by 3e-9 relative: the support {0} reproduced the fit within the residual
+    # tolerance, so vertices() gave three points while the LPs found the set a single point (is_unique, M* = 1)
+    X, y = np.array([[0.0], [70156.3058]]), np.array([2.5, 0.42500124])
+    optimal = optimal_set(X, y, 1e4)
+    assert optimal.is_unique
+    vertices = optimal.vertices()
+    assert len(vertices) == 1 and optimal.polytope.contains(vertices[0])
+    np.testing.assert_allclose(vertices[0], optimal.coefficients, rtol=1e-9, atol=1e-9 * vertices[0].sum())
+    assert optimal.vertex_support_sizes == (optimal.max_width,) == (1,)
+    assert staircase_regime(optimal, optimal.max_width + 1).no_isolated_point

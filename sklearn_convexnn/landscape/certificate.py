@@ -333,6 +333,9 @@ def dual_certificate(network, X, y, beta, patterns="exact", loss="squared", *, n
     TypeError, ValueError
         For a network that is not a scalar ReLUNetwork, data of the wrong shape, ``beta <= 0``,
         an unknown ``loss``/``patterns`` or an Arrangement of other data.
+    EnumerationError
+        With ``patterns="exact"`` on numerically degenerate data (a RuntimeError from
+        :func:`~sklearn_convexnn.enumerate_patterns`); ``patterns="sample"`` works there.
     """
     X_aug, y, beta, loss = check_problem(network, X, y, beta, loss)
     tol = check_tol(tol)

@@ -484,6 +484,18 @@ class OptimalSet:
     @cached_property
     def _vertices(self):
         vertices = self.polytope.vertices(self.max_vertex_subsets)
+        if not self.is_zero:
+            # Nearly parallel columns: a support may reproduce the fit within the residual tolerance although the
+            # LPs (max c_j, which decide dimension and uniqueness) find that coordinate zero on the whole set.
+            # Such near-solutions are not vertices of the polytope the rest of this object describes.
+            possible = self._maximal_coordinates > _LP_SUPPORT_TOL * self.polytope.coefficient_sum
+            consistent = ~np.any((vertices > 0) & ~possible, axis=1)
+            if consistent.any():
+                vertices = vertices[consistent]
+            else:
+                warnings.warn("no enumerated vertex lies in the optimal set the LPs describe; the vertices are "
+                              "returned as enumerated (numerically degenerate directions).", ConvergenceWarning,
+                              stacklevel=3)
         vertices.setflags(write=False)
         return vertices
 

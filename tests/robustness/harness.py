@@ -8,6 +8,7 @@ import warnings
 
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 
+from sklearn_convexnn.arrangements import EnumerationError
 from sklearn_convexnn.convex.program import SolverError
 
 #: exceptions that are never acceptable, even when they subclass ValueError (LinAlgError does)
@@ -87,6 +88,9 @@ def classify(tally, function, call, *, names, check, allow_runtime_error=False, 
             if type(error).__name__ in OBSCURE:
                 raise
             assert names_argument(error, names), f"{type(error).__name__} names none of {names}: {error}"
+            outcome, result = "refused", None
+        except EnumerationError as error:  # documented: exact enumeration refuses numerically degenerate data
+            assert "sample_patterns" in str(error), f"EnumerationError without the way out: {error}"
             outcome, result = "refused", None
         except RuntimeError as error:
             if not allow_runtime_error or not str(error):
