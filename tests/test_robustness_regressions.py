@@ -280,3 +280,21 @@ def test_the_vertices_agree_with_the_lps_on_nearly_parallel_directions():
     np.testing.assert_allclose(vertices[0], optimal.coefficients, rtol=1e-9, atol=1e-9 * vertices[0].sum())
     assert optimal.vertex_support_sizes == (optimal.max_width,) == (1,)
     assert staircase_regime(optimal, optimal.max_width + 1).no_isolated_point
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-10, 1e30])
+def test_the_native_solver_is_invariant_to_the_scale_of_the_data(scale):
+    # (cX, c beta) is the same program at u / c; cg stalled 10x above the optimum for c <= 1e-30 ('inaccurate'),
+    # 1e-7 above it at 1e-10, and its objective overflowed at 1e-200
+    rng = np.random.default_rng(0)
+    X0 = rng.standard_normal((30, 3))
+    y = np.sin(X0 @ [1.0, -1.0, 0.5]) + 0.1 * rng.standard_normal(30)
+    X = add_intercept(X0)
+    arrangement = enumerate_patterns(X)
+    reference = ConvexProgram(X, y, 0.1, arrangement).solve("cg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        solution = ConvexProgram(scale * X, y, 0.1 * scale, arrangement).solve("cg")
+    assert solution.status == "optimal" and solution.relative_gap <= 1e-8
+    assert solution.objective == pytest.approx(reference.objective, rel=1e-9)
+    np.testing.assert_allclose(solution.prediction, reference.prediction, atol=1e-6)

@@ -22,17 +22,19 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ..arrangements import Arrangement
+from ..arrangements import Arrangement, safe_row_norms
 from ..losses import check_targets_for_loss, get_loss
 from ..network import GatedReLUNetwork, ReLUNetwork, check_beta, check_data
 from .dual import dual_lower_bound, gate_lower_bound, max_dual_violation
 
 __all__ = ["ConvexProgram", "ConvexSolution", "SolverError", "SolverResult", "ACTIVATIONS", "STATUSES",
-           "TARGET_SCALE_RANGE"]
+           "TARGET_SCALE_RANGE", "FEATURE_SCALE_RANGE"]
 
 ACTIVATIONS = ("relu", "gated")
 #: squared-loss targets with max|y| outside this range are rescaled to max|y| = 1 for the backend
 TARGET_SCALE_RANGE = (1e-3, 1e3)
+#: data with max|X| outside this range are divided by a power of two for the backend (to max|X| in [1/2, 1))
+FEATURE_SCALE_RANGE = (1e-3, 1e3)
 #: ``solve`` keeps a backend's status "optimal" only while the certified relative duality gap is between
 #: ``-tol`` and ``max(CERTIFIED_SLACK * tol, CERTIFIED_FLOOR)``: interior points stop by their own, scaled,
 #: criteria (Clarabel's "optimal" logistic programs certify 3e-6 to 2e-5 relative in the test suite)
@@ -114,7 +116,7 @@ class ConvexSolution:
 
     def block_norms(self):
         r"""Return :math:`(\|u_i\|, \|v_i\|)`, two arrays of shape (P,)."""
-        return np.linalg.norm(self.u, axis=1), np.linalg.norm(self.v, axis=1)
+        return safe_row_norms(self.u), safe_row_norms(self.v)
 
     def to_network(self, *, drop_below=0.0):
         r"""Recover the network (THEORY §C): one neuron per non-zero block.
@@ -267,15 +269,30 @@ class ConvexProgram:
             return 1.0
         return scale
 
-    def _rescaled(self, scale):
-        """The program with targets ``y / scale`` and weight decay ``beta / scale`` (compiled state shared)."""
-        key = ("rescaled", scale)
+    def _feature_scale(self):
+        r"""The power of two :math:`c` by which the backend's data are divided (1: none).
+
+        :math:`(X/c)(cu)=Xu` and :math:`(\beta/c)\|cu\|=\beta\|u\|`: the program on :math:`X/c` with weight
+        decay :math:`\beta/c` at :math:`cu` has the same objective. Data far from unit scale are solved that
+        way (the native solvers' squared norms of columns underflow for features of 1e-30, and they stalled
+        far above the optimum for features of 1e-10); a power of two divides exactly.
+        """
+        largest = float(np.max(np.abs(self.X), initial=0.0))
+        if largest == 0.0 or FEATURE_SCALE_RANGE[0] <= largest <= FEATURE_SCALE_RANGE[1]:
+            return 1.0
+        return float(np.ldexp(1.0, int(np.frexp(largest)[1])))
+
+    def _rescaled(self, scale, feature_scale=1.0):
+        """The program with data ``X / feature_scale``, targets ``y / scale`` and weight decay
+        ``beta / (scale * feature_scale)`` (compiled state shared)."""
+        key = ("rescaled", scale, feature_scale)
+        beta = self.beta / (scale * feature_scale)
         if key not in self._shared:
-            rescaled = ConvexProgram(self.X, self.y / scale, self.beta / scale, self.arrangement, self.activation,
+            rescaled = ConvexProgram(self.X / feature_scale, self.y / scale, beta, self.arrangement, self.activation,
                                      self.loss, blocks=self.blocks)
             rescaled._gap_floor = min(1.0, scale ** -2)  # the floor of 1 in this program's units (gap_tolerance)
             self._shared[key] = rescaled
-        return self._shared[key].with_beta(self.beta / scale)
+        return self._shared[key].with_beta(beta)
 
     def gap_tolerance(self, tol, objective):
         r"""The duality gap at which a native solver stops: :math:`\text{tol}\cdot\max(1,|F|)`.
@@ -304,9 +321,9 @@ class ConvexProgram:
 
     def objective_of(self, u, v=None):
         r"""Return :math:`L(\hat y)+\beta\sum_i(\|u_i\|+\|v_i\|)`."""
-        penalty = np.linalg.norm(u, axis=1).sum()
+        penalty = safe_row_norms(u).sum()
         if v is not None:
-            penalty += np.linalg.norm(v, axis=1).sum()
+            penalty += safe_row_norms(v).sum()
         return get_loss(self.loss).value(self.prediction(u, v), self.y) + self.beta * float(penalty)
 
     def objective(self, solution):
@@ -415,8 +432,10 @@ class ConvexProgram:
         -----
         Squared-loss targets with :math:`s=\max|y|` outside :data:`TARGET_SCALE_RANGE` are handed to
         the backend as :math:`y/s` with weight decay :math:`\beta/s`, and its blocks are multiplied by
-        :math:`s` (an exact identity, see ``_target_scale``); the dual, bound and gap are computed on
-        this program.
+        :math:`s` (an exact identity, see ``_target_scale``). Likewise data with :math:`\max|X|` outside
+        :data:`FEATURE_SCALE_RANGE` are handed over as :math:`X/c` with weight decay :math:`\beta/c`, a power of
+        two :math:`c` (``_feature_scale``), and the blocks divided by :math:`c`. The dual, bound and gap are
+        computed on this program.
 
         Warns
         -----
@@ -448,11 +467,12 @@ class ConvexProgram:
             # interior-point solvers return noise blocks, or fail, on this degenerate problem.
             zeros = np.zeros((self.n_patterns, self.X.shape[1]))
             return self.solution(zeros, zeros, status="optimal", n_iter=0, solver="zero")
-        scale = self._target_scale()
-        target = self if scale == 1.0 else self._rescaled(scale)
+        scale, feature_scale = self._target_scale(), self._feature_scale()
+        target = self if scale == feature_scale == 1.0 else self._rescaled(scale, feature_scale)
+        factor = scale / feature_scale  # the blocks of this program are factor times the backend's
         if target is not self and warm_start is not None:  # a ConvexSolution or a pair of blocks (u, v)
             u, v = (warm_start.u, warm_start.v) if isinstance(warm_start, ConvexSolution) else warm_start
-            warm_start = target.solution(np.asarray(u) / scale, np.asarray(v) / scale)
+            warm_start = target.solution(np.asarray(u) / factor, np.asarray(v) / factor)
         try:
             with warnings.catch_warnings():
                 # cvxpy's own warning; the status it describes is reported below as a ConvergenceWarning
@@ -468,7 +488,7 @@ class ConvexProgram:
         except Exception as error:  # any other failure of a backend is a solver failure, never obscure
             raise SolverError(f"solver {name!r} failed with {type(error).__name__}: {error}") from error
         _check_result(result, name, (self.n_patterns, self.X.shape[1]))
-        solution = self.solution(scale * result.u, scale * result.v, status=result.status, n_iter=result.n_iter,
+        solution = self.solution(factor * result.u, factor * result.v, status=result.status, n_iter=result.n_iter,
                                  solver=name, active=target._cache.pop("dual_active", None))
         if result.status == "optimal" and not -tol <= solution.relative_gap <= max(CERTIFIED_SLACK * tol,
                                                                                   CERTIFIED_FLOOR):
