@@ -298,3 +298,16 @@ def test_the_native_solver_is_invariant_to_the_scale_of_the_data(scale):
     assert solution.status == "optimal" and solution.relative_gap <= 1e-8
     assert solution.objective == pytest.approx(reference.objective, rel=1e-9)
     np.testing.assert_allclose(solution.prediction, reference.prediction, atol=1e-6)
+
+
+def test_the_three_layer_program_reports_an_inaccurate_end_once():
+    from sklearn_convexnn.extensions.three_layer import ThreeLayerProgram
+
+    X = np.array([[-31.06716686162279, 16.355184953049793], [223.9127625965642, 84.73238939017958],
+                  [-22.954119691191277, -104.8365685957011], [25.92026314676787, 28.52204149160379]])
+    y = np.array([-1.0, 1.0, 1.0, -1.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        solution = ThreeLayerProgram(X, y, 0.004317126442447268, loss="logistic").solve()
+    assert solution.status == "inaccurate"  # Clarabel's 'optimal_inaccurate' on these data
+    assert [w.category for w in caught] == [ConvergenceWarning]

@@ -555,7 +555,10 @@ class ThreeLayerProgram:
         problem = cp.Problem(cp.Minimize(get_loss(self.loss).cvxpy_expression(prediction, self.y) + self.beta * penalty),
                              constraints)
         try:
-            problem.solve(solver="CLARABEL", verbose=verbose, tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol)
+            with warnings.catch_warnings():
+                # cvxpy's own warning on an inaccurate end, reported below as a ConvergenceWarning
+                warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
+                problem.solve(solver="CLARABEL", verbose=verbose, tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol)
             name = "CLARABEL"
         except cp.error.SolverError as error:
             raise SolverError(f"Clarabel failed on the three-layer program: {error}") from error

@@ -686,6 +686,8 @@ def _run(problem, tol, verbose):
     with warnings.catch_warnings():
         # cvxpy's hint about one nuclear norm per block (the gated program's penalty, which has no vectorized form)
         warnings.filterwarnings("ignore", "Objective contains too many subexpressions", UserWarning)
+        # cvxpy's own warning on an inaccurate end; VectorOutputProgram.solve reports it as a ConvergenceWarning
+        warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
         try:
             problem.solve(solver="CLARABEL", verbose=verbose, tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol)
             name = "CLARABEL"
