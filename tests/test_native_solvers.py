@@ -101,7 +101,8 @@ def test_nnls_fallback_projection_with_the_chunks_int8_row_signs():
     signs = np.where(mask, 1, -1).astype(np.int8)
     for _ in range(5):
         g = rng.standard_normal(6) * 3.0
-        point, rows, inside = dual._nnls_projection(g, X_unit, signs, np.array([-1]), 1e-12 * np.linalg.norm(g), 24)
+        point, rows, inside = dual._nnls_projection(g, X_unit, signs, np.array([-1]),
+                                                    lambda u: 1e-12 * np.linalg.norm(u) + 1e-14 * np.linalg.norm(g), 24)
         assert inside
         np.testing.assert_allclose(point, project_onto_cone(g, X, mask), atol=1e-10 * np.linalg.norm(g))
 

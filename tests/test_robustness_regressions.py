@@ -311,3 +311,32 @@ def test_the_three_layer_program_reports_an_inaccurate_end_once():
         solution = ThreeLayerProgram(X, y, 0.004317126442447268, loss="logistic").solve()
     assert solution.status == "inaccurate"  # Clarabel's 'optimal_inaccurate' on these data
     assert [w.category for w in caught] == [ConvergenceWarning]
+
+
+def test_projections_onto_thin_cones_are_exact_relative_to_the_projection():
+    # features ~1e-6 next to the ones column: the cones are thin, the projections ~1e-7 of |g| ~ 0.1. A row
+    # tolerance relative to |g| ended them 4% above the projection, and the certificate "proved" a network
+    # optimal to 1e-7 non-optimal
+    from scipy.optimize import nnls
+
+    X = np.array([[9.0725798764506508e-07, 3.9194299437787046e-07, -1.1654594062976698e-06, -6.6855045913901516e-07],
+                  [1.5487779943803874e-06, 4.3053202802435741e-07, 8.3098291774776496e-07, 1.9211629222664712e-07],
+                  [-1.1275983751907158e-06, -9.2648348065645558e-08, -1.4521621709854989e-07, 4.2267256971990422e-07],
+                  [-6.4180846624150894e-07, 1.2581091595584505e-07, 2.5837166443453209e-07, -5.3304081827910410e-07]])
+    y = np.array([1.0, -1.0, -1.0, 1.0])
+    beta = 1.2137779089312435e-07
+    hidden = np.array([[-2.0955087950040922e+02, 2.4710391986447260e+02, -4.3693640985272424e+02,
+                        -2.2400946603527500e+03, 1.0116531161759846e-03],
+                       [2.2755891136947525e+01, -2.6840284323740967e+01, 4.7456684485496538e+01,
+                        2.4330999478086827e+02, 1.2399560908378387e-02]])
+    network = ReLUNetwork(hidden[:, :4], np.array([2305.1918427559763, -250.37995538857953]), hidden[:, 4])
+    certificate = dual_certificate(network, X, y, beta, loss="logistic")
+    X_aug = add_intercept(X)
+    masks = certificate.arrangement.masks
+    G = X_aug.T @ (masks * certificate.dual[:, None])
+    unit = X_aug / np.linalg.norm(X_aug, axis=1, keepdims=True)
+    exact = np.array([[nnls((unit * np.where(masks[:, i], 1.0, -1.0)[:, None]).T, -s * G[:, i])[1]
+                       for s in (1.0, -1.0)] for i in range(masks.shape[1])])
+    assert certificate.max_violation == pytest.approx(exact.max(), rel=1e-9)
+    assert certificate.is_global_minimum and not certificate.proves_non_optimality
+    assert certificate.attained_violation == pytest.approx(certificate.max_violation, rel=1e-6)

@@ -41,8 +41,10 @@ __all__ = [
     "dual_lower_bound",
 ]
 
-#: constraint rows :math:`s_kx_k^\top u/\|x_k\|\ge-\text{PROJECTION_TOL}\,\|g\|` count as satisfied
+#: constraint rows :math:`s_kx_k^\top u/\|x_k\|\ge-\text{PROJECTION_TOL}\,\|u\|` count as satisfied (or above
+#: the rounding ``_ROUNDING`` :math:`\|g\|` of :math:`u=g+X^\top S\lambda`)
 PROJECTION_TOL = 1e-12
+_ROUNDING = 64 * np.finfo(float).eps
 #: entries of :math:`X U` computed per chunk (bounds the memory of a batch to ~32 MB, plus 4 MB of row signs)
 _CHUNK_ENTRIES = 4_000_000
 #: Lawson–Hanson keeps inverse Gram matrices above this many slots (d + 1), and solves below (measured: the
@@ -307,7 +309,8 @@ def _lawson_hanson_steps(batch, todo, constraint_values, threshold, stop_below, 
         worst, worst_value = constraint_values(position, U)
         act = batch.act[index]
         repeated = (act == worst[:, None]).any(axis=1)
-        leave = ((worst_value >= -threshold[index]) | repeated | (np.linalg.norm(U, axis=1) <= stop_below[index])
+        norms = np.linalg.norm(U, axis=1)
+        leave = ((worst_value >= -threshold(index, norms)) | repeated | (norms <= stop_below[index])
                  | (steps[index] >= max_iter) | (act >= 0).all(axis=1))
         position, worst, act = position[~leave], worst[~leave], act[~leave]
         if not len(position):
@@ -330,7 +333,8 @@ def _nnls_projection(g, X_unit, signs, rows, threshold, rows_per_round, max_roun
     working set :math:`W` (started at ``rows``), adds the most violated rows of the whole cone, and stops
     when the point is inside it (then it is the projection: :math:`\lambda\ge0` is complementary on
     :math:`W` and zero elsewhere). Used where the vectorised active-set method ends numerically (its
-    newest row repeats) at a point outside the cone.
+    newest row repeats) at a point outside the cone. ``threshold(u)`` is how far below zero a row's
+    normalised value may be at the point ``u``.
 
     Returns
     -------
@@ -345,7 +349,7 @@ def _nnls_projection(g, X_unit, signs, rows, threshold, rows_per_round, max_roun
     point = g
     for _ in range(max_rounds):
         values = signs * (X_unit @ point)
-        violated = np.flatnonzero(values < -threshold)
+        violated = np.flatnonzero(values < -threshold(point))
         if not len(violated):
             break
         worst = violated[np.argsort(values[violated])[:rows_per_round]]
@@ -354,7 +358,7 @@ def _nnls_projection(g, X_unit, signs, rows, threshold, rows_per_round, max_roun
         lam = nnls(E.T, -g, maxiter=50 * len(working) + 100)[0]
         point = g + E.T @ lam
         working = working[lam > 0]
-    inside = bool(np.all(signs * (X_unit @ point) >= -threshold))
+    inside = bool(np.all(signs * (X_unit @ point) >= -threshold(point)))
     return point, working, inside
 
 
@@ -367,7 +371,12 @@ def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_
     # int8 signs multiply as fast as float ones in an eighth of the memory
     row_signs = np.ascontiguousarray(np.where(masks.T, 1, -1).astype(np.int8))
     batch = _Batch(X, row_signs, G, active)
-    threshold = tol * np.linalg.norm(G, axis=1)
+    # a row is satisfied at u when s_k x_k'u / ||x_k|| >= -tol ||u||, or above the rounding of u = g + E'lambda
+    # (a tolerance relative to ||g|| let thin cones end with ||u|| far above ||Pi(g)||, which can be << ||g||)
+    floor = _ROUNDING * np.linalg.norm(G, axis=1)
+
+    def threshold(index, norms):
+        return np.maximum(tol * norms, floor[index])
     points = np.zeros((m, d))
     values = np.zeros(m)
     exact = np.zeros(m, dtype=bool)
@@ -398,7 +407,7 @@ def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_
         worst = np.argmin(C, axis=1)
         worst_value = C[np.arange(len(todo)), worst]
         norms = np.linalg.norm(U, axis=1)
-        feasible = worst_value >= -threshold[todo]
+        feasible = worst_value >= -threshold(todo, norms)
         act = batch.act[todo]
         repeated = (act == worst[:, None]).any(axis=1)  # numerical end of the method
         finished = (feasible | repeated | (norms <= stop_below[todo]) | (steps[todo] >= max_iter)
@@ -410,7 +419,8 @@ def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_
         for j in np.flatnonzero(finished & ended):  # the method ended numerically outside the cone
             vector = todo[j]
             point, rows, inside = _nnls_projection(G[vector], X_unit, row_signs[vector], batch.act[vector],
-                                                   threshold[vector], rows_per_round)
+                                                   lambda u, v=vector: threshold(v, np.linalg.norm(u)),
+                                                   rows_per_round)
             points[vector], values[vector], exact[vector] = point, np.linalg.norm(point), inside
             batch.act[vector] = -1
             batch.act[vector, : min(len(rows), batch.slots)] = rows[: batch.slots]
@@ -463,7 +473,8 @@ def project_onto_cones(G, X, masks, *, active=None, stop_below=None, tol=PROJECT
         Stop a projection as soon as its upper bound :math:`\|g_b+X^\top S_b\lambda\|` is at most
         this (then ``values`` is that bound and ``exact`` is False). Default: solve exactly.
     tol : float
-        A constraint row counts as satisfied when :math:`s_kx_k^\top u\ge-\text{tol}\,\|x_k\|\|g_b\|`.
+        A constraint row counts as satisfied when :math:`s_kx_k^\top u\ge-\|x_k\|\max(\text{tol}\,\|u\|,\
+        64\epsilon\|g_b\|)`: relative to the point, down to the rounding of :math:`u=g_b+X^\top S_b\lambda`.
     max_iter : int, optional
         Cap on active-set iterations (default ``20 d + 100``).
 

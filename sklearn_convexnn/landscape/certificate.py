@@ -57,7 +57,12 @@ class Certificate:
         Fenchel–Young gap :math:`\frac\beta2\sum_j(\|\tilde w_j\|^2+\alpha_j^2)-\langle\nu,\hat y\rangle`
         (``objective`` minus the dual objective :math:`-L^*(-\nu)` of the unscaled :math:`\nu`).
     max_violation : float
-        :math:`V(\nu)` over the patterns checked.
+        :math:`V(\nu)` over the patterns checked (exact, or an upper bound where a cone projection is
+        ill-conditioned: :math:`\|g+X^\top S\lambda\|\ge\|\Pi_{\mathcal K}(g)\|` for every :math:`\lambda\ge0`).
+    attained_violation : float
+        :math:`s\langle\nu,(\tilde X\bar u)_+\rangle` at the worst direction :math:`\bar u`: a value of the
+        dual constraint at one unit direction, so a certified lower bound on :math:`V(\nu)` over every
+        direction (at most ``max_violation`` up to rounding).
     relative_violation : float
         :math:`V(\nu)/\beta`; :math:`\le1` is dual feasibility.
     worst_direction : ndarray of shape (d,) or (d+1,)
@@ -88,6 +93,7 @@ class Certificate:
     lower_bound: float
     gap: float
     max_violation: float
+    attained_violation: float
     relative_violation: float
     worst_direction: np.ndarray
     worst_sign: int
@@ -103,8 +109,10 @@ class Certificate:
 
     @property
     def proves_non_optimality(self):
-        r"""True when :math:`V>\beta(1+\mathrm{tol})+\delta_V`: the network is not a global minimum (any patterns)."""
-        return self.max_violation > self.beta + self.violation_tolerance
+        r"""True when a direction attains :math:`s\langle\nu,(\tilde X\bar u)_+\rangle>\beta(1+\mathrm{tol})+\delta_V`:
+        the network is not a global minimum (any patterns). Decided on ``attained_violation``, which is a value
+        of the constraint, not on ``max_violation``, which may be an upper bound."""
+        return self.attained_violation > self.beta + self.violation_tolerance
 
 
 # ------------------------------------------------------------------------------ validation
@@ -280,8 +288,10 @@ def certificate_of_fit(network, X, X_aug, y, beta, arrangement, loss, tol):
     violation_tolerance = tol * beta + violation_scale
     gap_tolerance = tol * abs(objective) + objective_scale
     is_global = bool(arrangement.exhaustive and violation <= beta + violation_tolerance and gap <= gap_tolerance)
+    direction = np.asarray(direction, dtype=float)
+    attained = sign * float(nu @ np.maximum(X_aug @ direction, 0.0)) if index >= 0 else 0.0
     return Certificate(
-        dual=nu, lower_bound=float(lower), gap=float(gap), max_violation=float(violation),
+        dual=nu, lower_bound=float(lower), gap=float(gap), max_violation=float(violation), attained_violation=attained,
         relative_violation=float(violation) / beta, worst_direction=np.asarray(direction, dtype=float),
         worst_sign=int(sign), worst_pattern=worst_pattern, objective=float(objective),
         exhaustive=bool(arrangement.exhaustive), is_global_minimum=is_global, beta=beta, tol=tol,
