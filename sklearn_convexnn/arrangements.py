@@ -50,6 +50,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_array, check_random_state
 
+from ._numerics import safe_row_norms
+
 __all__ = [
     "Arrangement",
     "EnumerationError",
@@ -398,17 +400,6 @@ class _Budget:
             "sample_patterns(X, n_patterns=...) (patterns=\"sample\" in the estimators) "
             "instead, or increase max_patterns."
         )
-
-
-def safe_row_norms(X):
-    r"""Euclidean norms of the rows of ``X``, computed as :math:`m_k\|x_k/m_k\|` with :math:`m_k=\max_j|x_{kj}|`.
-
-    The plain :math:`\sqrt{\sum_jx_{kj}^2}` underflows to 0 for rows below about 1e-154 and overflows above
-    about 1e154, although the hyperplanes and patterns of :math:`cX` are those of :math:`X` for every
-    :math:`c>0`.
-    """
-    largest = np.abs(X).max(axis=1, initial=0.0)
-    return largest * np.linalg.norm(X / np.where(largest > 0, largest, 1.0)[:, None], axis=1)
 
 
 def _regions(rows, budget=None):

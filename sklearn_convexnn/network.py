@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_array
 
+from ._numerics import safe_row_norms
 from .losses import get_loss
 
 __all__ = ["ReLUNetwork", "GatedReLUNetwork", "regularized_objective", "check_beta", "check_data"]
@@ -215,8 +216,8 @@ class ReLUNetwork:
 
     def neuron_norms(self):
         r"""Return :math:`(\|\tilde w_j\|, \|\alpha_j\|)` as two arrays of shape (m,)."""
-        first = np.linalg.norm(self.augmented_weights, axis=1)
-        second = np.abs(self.output_weights) if self.output_weights.ndim == 1 else np.linalg.norm(self.output_weights, axis=1)
+        first = safe_row_norms(self.augmented_weights)
+        second = np.abs(self.output_weights) if self.output_weights.ndim == 1 else safe_row_norms(self.output_weights)
         return first, second
 
     def gradient(self, X, y, beta, loss="squared"):
@@ -286,6 +287,10 @@ class ReLUNetwork:
         ``tol`` (in Euclidean distance) are summed, and each sum :math:`u` becomes one balanced
         neuron :math:`\tilde w=u/\sqrt{\|u\|}`, :math:`\alpha=s\sqrt{\|u\|}`. For exactly collinear
         neurons the predictions are unchanged and :math:`F` does not increase. Scalar outputs only.
+
+        The blocks are summed as :math:`R^2\sum_j(r_j/R)^2d_j`, with :math:`d_j` the unit direction,
+        :math:`r_j=\sqrt{|\alpha_j|}\sqrt{\|\tilde w_j\|}` (the balanced neuron's norm) and :math:`R` the
+        largest in the group, so that no product underflows or overflows.
         """
         if self.output_weights.ndim != 1:
             raise ValueError("merged() needs a scalar-output network.")
@@ -293,17 +298,23 @@ class ReLUNetwork:
         if network.width == 0:
             return network
         weights, signs = network.augmented_weights, np.sign(network.output_weights)
-        blocks = np.abs(network.output_weights)[:, None] * weights
-        directions = weights / np.linalg.norm(weights, axis=1, keepdims=True)
+        norms = safe_row_norms(weights)
+        directions = weights / norms[:, None]
+        radii = np.sqrt(np.abs(network.output_weights)) * np.sqrt(norms)
         group = -np.ones(network.width, dtype=int)
         for j in range(network.width):
             if group[j] < 0:
                 same = (group < 0) & (signs == signs[j]) & (np.linalg.norm(directions - directions[j], axis=1) <= tol)
                 group[same] = j
         leaders = np.unique(group)
-        merged_blocks = np.array([blocks[group == k].sum(axis=0) for k in leaders])
-        scale = np.sqrt(np.linalg.norm(merged_blocks, axis=1))
-        return ReLUNetwork.from_augmented(merged_blocks / scale[:, None], signs[leaders] * scale, self.hidden_bias is not None)
+        hidden, output = np.zeros((len(leaders), weights.shape[1])), np.zeros(len(leaders))
+        for row, k in enumerate(leaders):
+            members = group == k
+            largest = radii[members].max()
+            v = ((radii[members] / largest) ** 2) @ directions[members]  # u / R^2
+            root = np.sqrt(safe_row_norms(v[None])[0])
+            hidden[row], output[row] = largest * v / root, signs[k] * largest * root
+        return ReLUNetwork.from_augmented(hidden, output, self.hidden_bias is not None)
 
     def without_zero_neurons(self, atol=0.0):
         """The network without neurons whose first- or second-layer weights vanish."""

@@ -340,3 +340,29 @@ def test_projections_onto_thin_cones_are_exact_relative_to_the_projection():
     assert certificate.max_violation == pytest.approx(exact.max(), rel=1e-9)
     assert certificate.is_global_minimum and not certificate.proves_non_optimality
     assert certificate.attained_violation == pytest.approx(certificate.max_violation, rel=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e200])
+def test_merging_neurons_neither_underflows_nor_overflows(scale):
+    network = ReLUNetwork(scale * np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 0.0]]), np.array([1.0, 1.0, 3.0]))
+    X = np.array([[1.0, 2.0], [-1.0, 3.0], [2.0, -1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        merged = network.merged()
+    assert merged.width == 2  # the first and third neurons share a direction and a sign
+    np.testing.assert_allclose(merged.predict(X) / scale, network.predict(X) / scale, rtol=1e-12)
+    first, second = merged.neuron_norms()
+    np.testing.assert_allclose(first, second, rtol=1e-12)  # balanced
+
+
+def test_the_estimator_fits_tiny_data_as_the_unit_problem():
+    # (c X, c beta) is the unit problem at blocks u / c ~ 1e165, whose squared norms overflowed when the fitted
+    # neurons were merged
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 1.0], [2.0, 3.0], [-1.0, -2.0]])
+    y = np.array([1.0, -2.0, 0.5, 3.0, 1.0])
+    reference = ConvexReLURegressor(beta=0.1, patterns="exact", fit_intercept=False).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tiny = ConvexReLURegressor(beta=0.1e-165, patterns="exact", fit_intercept=False).fit(1e-165 * X, y)
+    assert tiny.objective_ == pytest.approx(reference.objective_, rel=1e-9)
+    np.testing.assert_allclose(tiny.predict(1e-165 * X), reference.predict(X), atol=1e-8)

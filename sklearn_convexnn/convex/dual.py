@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..arrangements import safe_row_norms
+from .._numerics import safe_row_norms
 from ..losses import get_loss
 
 __all__ = [

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ..arrangements import Arrangement, safe_row_norms
+from .._numerics import safe_row_norms
+from ..arrangements import Arrangement
 from ..losses import check_targets_for_loss, get_loss
 from ..network import GatedReLUNetwork, ReLUNetwork, check_beta, check_data
 from .dual import dual_lower_bound, gate_lower_bound, max_dual_violation

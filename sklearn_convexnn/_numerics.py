@@ -1,0 +1,15 @@
+"""Floating-point helpers shared by the modules: norms that neither underflow nor overflow."""
+
+import numpy as np
+
+
+def safe_row_norms(X):
+    r"""Euclidean norms of the rows of ``X``, computed as :math:`m_k\|x_k/m_k\|` with :math:`m_k=\max_j|x_{kj}|`.
+
+    The plain :math:`\sqrt{\sum_jx_{kj}^2}` underflows to 0 for rows below about 1e-154 and overflows above
+    about 1e154, although, e.g., the hyperplanes and patterns of :math:`cX` are those of :math:`X` for every
+    :math:`c>0`.
+    """
+    X = np.asarray(X, dtype=float)
+    largest = np.abs(X).max(axis=1, initial=0.0)
+    return largest * np.linalg.norm(X / np.where(largest > 0, largest, 1.0)[:, None], axis=1)
