@@ -573,13 +573,12 @@ class DualConstraint:
 def _unit(points, values):
     """The rows of ``points`` normalised where ``values`` (their norms) are positive, zero elsewhere.
 
-    Scaled by their largest entry first: the norm of a row of tiny entries underflows (1e-156 squared).
+    The norms are :func:`~sklearn_convexnn._numerics.safe_row_norms`: the plain norm of a row of tiny entries
+    underflows (1e-156 squared).
     """
-    largest = np.abs(points).max(axis=1, initial=0.0)
-    scaled = points / np.where(largest > 0, largest, 1.0)[:, None]
-    norms = np.linalg.norm(scaled, axis=1)
+    norms = safe_row_norms(points)
     keep = (values > 0) & (norms > 0)
-    return np.where(keep[:, None], scaled / np.where(keep, norms, 1.0)[:, None], 0.0)
+    return np.where(keep[:, None], points / np.where(keep, norms, 1.0)[:, None], 0.0)
 
 
 def dual_constraint(nu, X, masks, activation="relu", above=None):
