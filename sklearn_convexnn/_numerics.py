@@ -13,3 +13,12 @@ def safe_row_norms(X):
     X = np.asarray(X, dtype=float)
     largest = np.abs(X).max(axis=1, initial=0.0)
     return largest * np.linalg.norm(X / np.where(largest > 0, largest, 1.0)[:, None], axis=1)
+
+
+def binary_exponent(largest):
+    r"""The integers :math:`e` with ``largest`` :math:`\in[2^{e-1},2^e)`, 0 where ``largest`` is 0.
+
+    Dividing by :math:`2^e` is exact and brings a largest entry to :math:`[1/2,1)`.
+    """
+    largest = np.asarray(largest, dtype=float)
+    return np.where(largest > 0, np.frexp(np.where(largest > 0, largest, 1.0))[1], 0)

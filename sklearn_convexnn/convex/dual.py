@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._numerics import safe_row_norms
+from .._numerics import binary_exponent, safe_row_norms
 from ..losses import get_loss
 
 __all__ = [
@@ -76,11 +76,6 @@ class ConeProjections:
     active: np.ndarray
     exact: np.ndarray
     n_iter: int
-
-
-def _binary_exponent(largest):
-    r"""The exponents :math:`e` with ``largest`` :math:`\in[2^{e-1},2^e)` (0 where ``largest`` is 0)."""
-    return np.frexp(np.where(largest > 0, largest, 1.0))[1]
 
 
 class _Batch:
@@ -495,8 +490,8 @@ def project_onto_cones(G, X, masks, *, active=None, stop_below=None, tol=PROJECT
     X_unit = X * np.divide(1.0, norms, out=np.zeros(n), where=norms > 0)[:, None]
     # The cones are those of c X and Pi_K(c g) = c Pi_K(g) for c > 0: X, and each g_b, are solved scaled by powers of
     # two (exact) to a largest entry in [1/2, 1), so that no squared norm or Gram matrix underflows or overflows
-    X = np.ldexp(X, -_binary_exponent(np.abs(X).max(initial=0.0)))
-    exponent = _binary_exponent(np.abs(G).max(axis=0, initial=0.0))
+    X = np.ldexp(X, -binary_exponent(np.abs(X).max(initial=0.0)))
+    exponent = binary_exponent(np.abs(G).max(axis=0, initial=0.0))
     G = np.ldexp(G, -exponent)
     stop_below = np.ldexp(stop_below, -exponent)
     points = np.zeros((B, d))

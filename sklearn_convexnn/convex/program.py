@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from .._numerics import safe_row_norms
+from .._numerics import binary_exponent, safe_row_norms
 from ..arrangements import Arrangement
 from ..losses import check_targets_for_loss, get_loss
 from ..network import GatedReLUNetwork, ReLUNetwork, check_beta, check_data
@@ -281,7 +281,7 @@ class ConvexProgram:
         largest = float(np.max(np.abs(self.X), initial=0.0))
         if largest == 0.0 or FEATURE_SCALE_RANGE[0] <= largest <= FEATURE_SCALE_RANGE[1]:
             return 1.0
-        return float(np.ldexp(1.0, int(np.frexp(largest)[1])))
+        return float(np.ldexp(1.0, int(binary_exponent(largest))))
 
     def _rescaled(self, scale, feature_scale=1.0):
         """The program with data ``X / feature_scale``, targets ``y / scale`` and weight decay
