@@ -238,7 +238,8 @@ def rounding_scales(X_aug, y, magnitude, penalty, n_terms):
 
     .. math:: \delta_V=c\,\epsilon\,\|\tilde X\|_F\|\mu\|+c\,\eta,\qquad \delta_F=c\,\epsilon\,(\|\mu\|^2+R)+c\,\eta,
 
-    :math:`R` the penalty, :math:`\eta=2^{-1074}` the absolute rounding of subnormal numbers. Both scale like :math:`V` and :math:`F` when the problem is rescaled
+    :math:`R` the penalty, :math:`\eta=2^{-1074}` the absolute rounding of subnormal numbers. Both scale
+    like :math:`V` and :math:`F` when the problem is rescaled (above the subnormal range)
     (:math:`y\to by`, :math:`\beta\to b\beta`, :math:`\theta\to\sqrt b\,\theta`), and they are far
     below :math:`\mathrm{tol}\,\beta` and :math:`\mathrm{tol}\,|F|` for well-scaled data; they matter
     when :math:`\beta` or :math:`F` is tiny next to the data, where smaller differences cannot be
@@ -292,7 +293,7 @@ def certificate_of_fit(network, X, X_aug, y, beta, arrangement, loss, tol):
     attained = sign * float(nu @ np.maximum(X_aug @ direction, 0.0)) if index >= 0 else 0.0
     return Certificate(
         dual=nu, lower_bound=float(lower), gap=float(gap), max_violation=float(violation), attained_violation=attained,
-        relative_violation=float(violation) / beta, worst_direction=np.asarray(direction, dtype=float),
+        relative_violation=float(violation) / beta, worst_direction=direction,
         worst_sign=int(sign), worst_pattern=worst_pattern, objective=float(objective),
         exhaustive=bool(arrangement.exhaustive), is_global_minimum=is_global, beta=beta, tol=tol,
         violation_tolerance=float(violation_tolerance), gap_tolerance=float(gap_tolerance), arrangement=arrangement,
