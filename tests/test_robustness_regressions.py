@@ -366,3 +366,23 @@ def test_the_estimator_fits_tiny_data_as_the_unit_problem():
         tiny = ConvexReLURegressor(beta=0.1e-165, patterns="exact", fit_intercept=False).fit(1e-165 * X, y)
     assert tiny.objective_ == pytest.approx(reference.objective_, rel=1e-9)
     np.testing.assert_allclose(tiny.predict(1e-165 * X), reference.predict(X), atol=1e-8)
+
+
+def test_the_fallback_takes_at_most_a_few_blocks_per_sample_the_largest():
+    # an inaccurate interior point of a 20-sample problem (features ~1e5 with the ones column) left all 20142 blocks
+    # above SIGNIFICANT_BLOCK; taken as columns they kept solve("auto") busy for minutes (25 s now, cg 9 s of it)
+    from sklearn_convexnn.convex.solvers import column_generation
+
+    rng = np.random.default_rng(0)
+    u, v = rng.standard_normal((3000, 5)), rng.standard_normal((3000, 5))
+    v[::2] = 0.0
+    kept_u, kept_v = column_generation._significant_blocks(u, v, 20)
+    most = column_generation.FALLBACK_BLOCKS_PER_SAMPLE * 21
+    kept = np.concatenate([np.linalg.norm(kept_u, axis=1), np.linalg.norm(kept_v, axis=1)])
+    norms = np.concatenate([np.linalg.norm(u, axis=1), np.linalg.norm(v, axis=1)])
+    assert np.count_nonzero(kept) == most
+    assert kept[kept > 0].min() >= np.sort(norms)[-most]  # the largest ones
+    np.testing.assert_array_equal(kept[kept > 0], norms[kept > 0])  # kept whole
+    few_u, few_v = column_generation._significant_blocks(u[:10], v[:10], 20)  # fewer than the cap: all kept
+    np.testing.assert_array_equal(few_u, u[:10])
+    np.testing.assert_array_equal(few_v, v[:10])
