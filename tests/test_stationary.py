@@ -264,9 +264,8 @@ def test_neurons_of_underflowing_size():
 
 
 def test_polishing_never_increases_the_objective():
-    """Badly scaled data (x ~ 1e6 with a bias, beta = 1e-6, F ~ 2e14), on which the restricted program was not
-    solved to verified optimality before the cone projections became exact relative to the projection: whatever
-    the solver's point, the polished network is never worse than the network."""
+    """Badly scaled data (x ~ 1e6 with a bias, beta = 1e-6, F ~ 2e14): whether or not the restricted program is
+    solved to verified optimality there, the polished network is never worse than the network."""
     network = ReLUNetwork(np.array([[-3.34315923e2, -5.65443827e2], [5e2, 1e-4]]),
                           np.array([-2.76485439e-57, -1.70111561e-69]), np.array([1.83610414e-48, -9.28284180e1]))
     X, y, beta = np.array([[1100031.48043436] * 2, [2e6] * 2]), np.array([2e7, 0.0]), 1e-6
