@@ -386,3 +386,20 @@ def test_the_fallback_takes_at_most_a_few_blocks_per_sample_the_largest():
     few_u, few_v = column_generation._significant_blocks(u[:10], v[:10], 20)  # fewer than the cap: all kept
     np.testing.assert_array_equal(few_u, u[:10])
     np.testing.assert_array_equal(few_v, v[:10])
+
+
+def test_the_path_ends_at_a_certified_optimum_whose_violation_gains_less_than_rounding():
+    # V/beta - 1 = 2.6e-7 at the start, certified by dual_certificate, above G1's stop 1e-7: the most violating
+    # direction gives no decrease in floating point, and G1 raised "numerical trouble"
+    X = np.array([[979.5005289270701], [1140.3538912700947], [1144.9539722642976], [955.492183767201],
+                  [1069.342377090294], [979.4993256488347], [946.9580787120778], [966.4472051607981]])
+    y = np.array([5.140448391256914, -2.739050623163473, -0.7231973992530265, 2.939503515717798,
+                  -0.8482324405960597, -22.694445177840738, -7.918033080431414, -12.309880589996908])
+    beta = 5.874822935794374
+    optimal = optimal_set(X, y, beta)
+    network = optimal.network(optimal.coefficients)
+    assert dual_certificate(network, X, y, beta).is_global_minimum
+    path = nonincreasing_path(network.padded(len(y) + 1), X, y, beta)
+    assert np.all(np.diff(path.objectives) <= 1e-8 * path.objectives[0])
+    assert path.objectives[-1] <= network.objective(X, y, beta) * (1 + 1e-12)
+    assert dual_certificate(path.networks[-1], X, y, beta).is_global_minimum

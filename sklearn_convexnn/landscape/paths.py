@@ -58,6 +58,9 @@ __all__ = ["LossPath", "nonincreasing_path"]
 
 #: G1 stops when V(nu) <= beta * (1 + STOP_TOL), or within the certificate's violation tolerance when larger
 STOP_TOL = 1e-7
+#: ... and where the most violating direction gives no decrease in floating point while V(nu) <= beta * (1 +
+#: ROUNDING_STOP_TOL) (``dual_certificate``'s default tolerance): the gain, of order (V - beta)^2, is below rounding
+ROUNDING_STOP_TOL = 1e-6
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,9 @@ def _global_optimum(recorder, X_aug, arrangement, tol, max_rounds):
         column = sign * np.maximum(X_aug @ direction, 0.0)
         size = _best_size(current.predict(X), column, y, beta, loss)
         if size <= 0:
+            # a violation this small gains less than the rounding of F along its direction: the numerical end
+            if certificate.max_violation <= beta * (1.0 + ROUNDING_STOP_TOL) + certificate.violation_tolerance:
+                return current
             raise RuntimeError("the most violating direction does not decrease the objective (numerical trouble).")
         recorder.add("add-neuron", _add_neuron_segment(current, int(free[0]), direction, sign, size))
     raise RuntimeError(f"algorithm G1 did not reach a global optimum within {max_rounds} rounds.")
@@ -304,7 +310,9 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
         Weight decay :math:`\beta`.
     target : ReLUNetwork or None
         A global optimum to end at (its width at most ``start.width``, same input dimension and
-        bias). ``None``: the path ends at the global optimum found by algorithm G1.
+        bias). ``None``: the path ends at the global optimum found by algorithm G1, certified as
+        :func:`~sklearn_convexnn.dual_certificate` certifies (:math:`V(\nu)\le\beta(1+10^{-6})` plus the rounding
+        of :math:`V`; it stops earlier, at :math:`1+10^{-7}`, where a descent is still resolvable).
     n_points : int, default=20
         Grid points per segment.
     loss : {"squared", "logistic"}, default="squared"
@@ -327,7 +335,9 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
         target: the target's width and (neurons of the reduced start) + (neurons of the reduced
         target)); a ``target`` that is not a global optimum; non-exhaustive ``patterns``.
     RuntimeError
-        If the objective increased by more than ``tol`` along the computed path (never silently).
+        If the objective increased by more than ``tol`` along the computed path (never silently), or G1
+        finds no descent along a direction violating the dual constraint beyond that certificate, or runs
+        out of ``max_rounds``.
     """
     X_aug, y, beta, loss = check_problem(start, X, y, beta, loss, name="start")
     tol = check_tol(tol)
