@@ -405,12 +405,12 @@ def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_
         feasible = worst_value >= -threshold(todo, norms)
         act = batch.act[todo]
         repeated = (act == worst[:, None]).any(axis=1)  # numerical end of the method
-        finished = (feasible | repeated | (norms <= stop_below[todo]) | (steps[todo] >= max_iter)
-                    | (act >= 0).all(axis=1))
+        full = (act >= 0).all(axis=1)  # d + 1 active rows: (numerically) dependent ones got in, as on thin cones
+        finished = feasible | repeated | (norms <= stop_below[todo]) | (steps[todo] >= max_iter) | full
         done = todo[finished]
         points[done], values[done] = U[finished], norms[finished]
         exact[done] = feasible[finished]
-        ended = (repeated | stalled_at[todo]) & ~feasible & (norms > stop_below[todo])
+        ended = (repeated | stalled_at[todo] | full) & ~feasible & (norms > stop_below[todo])
         for j in np.flatnonzero(finished & ended):  # the method ended numerically outside the cone
             vector = todo[j]
             point, rows, inside = _nnls_projection(G[vector], X_unit, row_signs[vector], batch.act[vector],
