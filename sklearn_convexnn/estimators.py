@@ -115,13 +115,18 @@ class PatternCertificate:
 class _Fit:
     network: object
     objective: float
-    duality_gap: float
+    lower_bound: float  # certified, of the convex program over ``arrangement``
     dual: np.ndarray
     n_iter: int
     status: str
     solver: str
     certificate: PatternCertificate
     arrangement: Arrangement
+
+    @property
+    def duality_gap(self):
+        """The certified gap of the returned network (not of the unpruned solution): objective minus bound."""
+        return float(self.objective - self.lower_bound)
 
 
 def _check_params(estimator):
@@ -238,7 +243,7 @@ def _fit_network(estimator, X, y, beta, loss, patterns, rng):
         exhaustive=bool(patterns.exhaustive),
         converged=bool(solution.dual_violation <= beta * (1.0 + np.sqrt(estimator.tol))),
     )
-    return _Fit(network, objective, objective - solution.lower_bound, solution.dual, solution.n_iter, solution.status,
+    return _Fit(network, objective, solution.lower_bound, solution.dual, solution.n_iter, solution.status,
                 solution.solver, certificate, patterns)
 
 
@@ -259,7 +264,7 @@ def _fit_adaptive(estimator, X, X_aug, y, beta, loss, rng):
         n_rounds=int(result.n_rounds), exhaustive=bool(result.arrangement.exhaustive),
         converged=bool(result.converged),
     )
-    return _Fit(network, objective, objective - solution.lower_bound, solution.dual, solution.n_iter, solution.status,
+    return _Fit(network, objective, solution.lower_bound, solution.dual, solution.n_iter, solution.status,
                 solution.solver, certificate, result.arrangement)
 
 
@@ -382,7 +387,7 @@ def _fit_vector(estimator, X, Y, beta, rng):
         max_violation=float(violation), beta=beta, n_directions_tried=int(tried), n_rounds=0,
         exhaustive=bool(exhaustive), converged=bool(violation <= beta * (1.0 + np.sqrt(estimator.tol))),
     )
-    return _Fit(network, objective, float(objective - solution.lower_bound), solution.dual, solution.n_iter,
+    return _Fit(network, objective, solution.lower_bound, solution.dual, solution.n_iter,
                 solution.status, solution.solver, certificate, arrangement)
 
 
