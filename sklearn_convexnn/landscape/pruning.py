@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._numerics import safe_row_norms
 from ..network import ReLUNetwork
 from .certificate import check_problem, check_tol
 from .stationary import balanced_network, network_blocks
@@ -185,11 +186,8 @@ def _dependency(A):
     :math:`v_j\,(\min_k\|a_k\|/\|a_j\|)` and rescaled: column norms apart by hundreds of orders of magnitude
     (denormal data) would overflow the quotient. Its callers use it up to a positive factor.
     """
-    peaks = np.abs(A).max(axis=0)  # columns are non-zero; scaling first keeps tiny norms from underflowing
-    normalized = A / peaks
-    column_norms = np.linalg.norm(normalized, axis=0)
-    normalized /= column_norms
-    norms = peaks * column_norms
+    norms = safe_row_norms(A.T)  # columns are non-zero
+    normalized = A / norms
     _, singular, vt = np.linalg.svd(normalized, full_matrices=True)
     null = vt[-1] * (norms.min() / norms)
     null /= max(np.abs(null).max(), np.finfo(float).tiny)
