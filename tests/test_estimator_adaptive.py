@@ -147,3 +147,31 @@ def test_adaptive_patterns_need_one_dimensional_targets(teacher):
     X, y, beta = teacher
     with pytest.raises(ValueError, match="patterns"):
         ConvexReLURegressor(patterns="adaptive").fit(X, np.column_stack([y, -y]))
+
+
+def test_an_adaptive_fit_far_from_the_optimum_of_its_patterns_warns_and_the_advice_holds():
+    """load_linnerud as shipped (features up to 251 beside the bias' 1): the adaptive fit ends > 25% above the
+    certified bound of the program over its own patterns, and says so; both remedies the warning names work:
+    refitting on arrangement_ solves that program (lower objective, gap <= 1e-6 relative), and standardized
+    features end well inside the threshold without a warning."""
+    import warnings
+
+    from sklearn.datasets import load_linnerud
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_convexnn.estimators import ADAPTIVE_GAP_WARNING
+
+    X, Y = load_linnerud(return_X_y=True)
+    y = Y[:, 0]
+    with pytest.warns(ConvergenceWarning, match="StandardScaler"):
+        raw = ConvexReLURegressor(patterns="adaptive", random_state=0).fit(X, y)
+    assert raw.duality_gap_ > ADAPTIVE_GAP_WARNING * raw.objective_
+    assert not raw.certificate_.converged
+    refit = ConvexReLURegressor(patterns=raw.arrangement_, random_state=0).fit(X, y)
+    assert refit.objective_ < 0.9 * raw.objective_
+    assert refit.duality_gap_ <= 1e-6 * refit.objective_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        standardized = ConvexReLURegressor(patterns="adaptive", random_state=0).fit(StandardScaler().fit_transform(X), y)
+    assert standardized.duality_gap_ <= ADAPTIVE_GAP_WARNING * standardized.objective_

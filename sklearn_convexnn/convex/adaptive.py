@@ -605,9 +605,10 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
     with them optimally (the convex program restricted to these fixed directions, a non-negative
     lasso) and runs L-BFGS on the non-convex objective from there (:func:`polish_network`), which
     moves the neurons to the patterns they need; the objective never increases. When no violator is
-    found or the rounds are spent, the convex program over the sampled patterns, the seed's, the
-    network's and the last violators' is solved warm from the network's convex point, and searched
-    again (with cone steps and more starts); violators found there start new rounds while
+    found or the rounds are spent, the network is taken as a point of the convex program over the
+    sampled patterns, the seed's, the network's and the last violators' (no solve: its certificate is
+    computed there, and ``solution.duality_gap`` bounds its distance to that program's optimum), and
+    searched again (with cone steps and more starts); violators found there start new rounds while
     ``max_rounds`` allows. Gated program: the violators' patterns are added and the program
     re-solved, round after round.
 
