@@ -14,6 +14,7 @@ from sklearn_convexnn.arrangements import (
     add_intercept,
     count_patterns_bound,
     enumerate_patterns,
+    gate_scaling,
     sample_patterns,
 )
 
@@ -355,3 +356,49 @@ def test_arrangement_is_a_plain_container():
     assert arrangement.n_patterns == 1 and "n_patterns=1" in repr(arrangement)
     with pytest.raises(ValueError):
         Arrangement(np.ones((2, 2), dtype=bool), np.ones((2, 3)), False)
+
+
+def _linnerud_with_bias():
+    from sklearn.datasets import load_linnerud
+
+    return add_intercept(load_linnerud(return_X_y=True)[0])  # features up to 251 beside the ones column
+
+
+def test_gate_scaling_is_a_coarse_standardization_and_the_identity_on_standardized_data():
+    X = _linnerud_with_bias()
+    T = gate_scaling(X)
+    Z = X @ T
+    assert np.all(np.abs(Z[:, :-1].mean(axis=0)) <= 1 / 16 + 1e-12)
+    assert np.all((Z[:, :-1].std(axis=0) >= 2 ** -0.5) & (Z[:, :-1].std(axis=0) <= 2 ** 0.5))
+    assert np.array_equal(Z[:, -1], np.ones(len(X)))
+    # a change of units by powers of two is cancelled exactly; the identity on standardized data
+    units = 2.0 ** np.array([7, -30, 200, 0])
+    assert np.array_equal((X * units) @ gate_scaling(X * units), Z)
+    standardized = add_intercept((X[:, :-1] - X[:, :-1].mean(axis=0)) / X[:, :-1].std(axis=0))
+    assert np.array_equal(gate_scaling(standardized), np.eye(4))
+    # without a constant column nothing is centred: a diagonal of powers of two, root mean squares near 1
+    T = gate_scaling(X[:, :-1] * 1e-250)
+    assert np.array_equal(T, np.diag(np.diag(T))) and np.all(np.log2(np.diag(T)) % 1 == 0)
+    rms = np.sqrt(np.mean((X[:, :-1] * 1e-250 @ T) ** 2, axis=0))
+    assert np.all((rms >= 2 ** -0.5) & (rms <= 2 ** 0.5))
+    # constant and zero columns are left alone; the result is invertible
+    degenerate = np.column_stack([X[:, 0], np.zeros(len(X)), np.full(len(X), 3.0)])
+    T = gate_scaling(degenerate)
+    assert T[1, 1] == 1.0 and T[2, 2] == 1.0 and np.all(np.isfinite(T)) and abs(np.linalg.det(T)) > 0
+
+
+def test_standardized_sampling_cuts_through_the_data_whatever_its_units():
+    X = _linnerud_with_bias()
+    plain = sample_patterns(X, 100, random_state=0)
+    scaled = sample_patterns(X, 100, standardize=True, random_state=0)
+    # Gaussian gates g mostly pass beside data 100 units from the origin: few distinct patterns
+    assert plain.n_patterns <= 15 and scaled.n_patterns >= 50
+    assert np.array_equal(scaled.masks, X @ scaled.gates >= 0)  # the gates generate their masks
+    units = 2.0 ** np.array([5, -3, 40, 0])
+    rescaled = sample_patterns(X * units, 100, standardize=True, random_state=0)
+    assert np.array_equal(rescaled.masks, scaled.masks)
+    # standardized data: the very same gates as without standardize
+    standardized = add_intercept((X[:, :-1] - X[:, :-1].mean(axis=0)) / X[:, :-1].std(axis=0))
+    a = sample_patterns(standardized, 40, standardize=True, random_state=1)
+    b = sample_patterns(standardized, 40, random_state=1)
+    assert np.array_equal(a.gates, b.gates) and np.array_equal(a.masks, b.masks)

@@ -23,7 +23,8 @@ def teacher():
 def test_adaptive_never_increases_and_ends_below_its_sampled_program_and_its_seed(teacher):
     X, y, beta = teacher
     X_aug = add_intercept(X)
-    sampled = ConvexProgram(X_aug, y, beta, sample_patterns(X_aug, 30, random_state=np.random.RandomState(0)))
+    sampled = ConvexProgram(X_aug, y, beta, sample_patterns(X_aug, 30, standardize=True,
+                                                            random_state=np.random.RandomState(0)))
     sampled_optimum = sampled.solve("cg", tol=1e-8).objective
     # without a seed the run starts at the sampled program's optimum
     plain = adaptive_patterns(X_aug, y, beta, n_initial=30, max_rounds=3, random_state=0)

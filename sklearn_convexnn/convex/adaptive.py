@@ -621,7 +621,8 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
     loss : {"squared", "logistic"}
     activation : {"relu", "gated"}
     n_initial : int, default=100
-        Gaussian gates drawn for the initial patterns (:func:`sample_patterns`).
+        Gaussian gates drawn for the initial patterns (:func:`sample_patterns` with ``standardize=True``:
+        hyperplanes through the data whatever its units).
     max_rounds : int, default=20
         Most rounds. Gated program: re-solves. ReLU program: certificate searches at the dual of the
         program over every pattern met; before each, descents run while the search at the network
@@ -686,7 +687,7 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
     max_patterns = 20 * n_initial if max_patterns is None else int(max_patterns)
     if solver == "auto":
         solver = "cg"  # the warm starts are what makes the re-solves cheap, and only the native solver uses them
-    sampled = sample_patterns(X, n_initial, random_state=rng)
+    sampled = sample_patterns(X, n_initial, standardize=True, random_state=rng)
     progress = None
     if verbose:
         from tqdm.auto import tqdm
