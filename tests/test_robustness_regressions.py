@@ -420,3 +420,43 @@ def test_projections_onto_thin_cones_do_not_depend_on_the_batch():
         alone = project_onto_cones(G[:, [b]], X, masks[:, [b]])
         assert alone.exact[0]
         assert abs(together.values[b] - alone.values[0]) <= 1e-8 * np.linalg.norm(G[:, b])
+
+
+#: (X, y, beta, fit_intercept) of extreme scales on which the landscape functions took plain norms that under- or
+#: overflowed: a block of norm 0 divided by (optimal_set), the norms of blocks ~1e242 (its polish), of a gradient
+#: ~1e270 (stationarity), and the step search of the path, whose bracket multiplied sizes ~1e240 by objectives ~1e258
+EXTREME_LANDSCAPE_CASES = {
+    "huge-X-tiny-y": ([[-1e+105]], [1.7982991117023496e-63], 755363487450.0901, True),
+    "huge-y": ([[-3.0], [-1.0], [-2.0], [4.0]],
+               [-1.0543753773247187e+137, -7.984724259647028e+136, -3.579408226391926e+136, 4.6194865969688614e+136],
+               1.597247448332218e-06, False),
+    "tiny-X-huge-y": ([[3e-113, 1e-113]], [4.169408217893746e+129], 2.2302593305135533e-73, False),
+    "tiny-X-huge-y-intercept": ([[-4.361004728667056e-61], [2.6342962259605646e-61], [-1.516555769385245e-60],
+                                 [1.723668610878454e-61], [-1.6664007875516268e-61], [8.300632052000993e-61]],
+                                [-1.424854038403781e+135, 3.3532434823170747e+134, -5.771559133499096e+134,
+                                 4.4439498237839534e+134, 9.51988235684641e+134, 9.245918598986323e+134],
+                                2.218110322808377, True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXTREME_LANDSCAPE_CASES))
+def test_the_landscape_functions_take_norms_that_neither_underflow_nor_overflow(case):
+    from sklearn_convexnn import prune, stationarity
+
+    X, y, beta, fit_intercept = (np.asarray(a, dtype=float) if isinstance(a, list) else a
+                                 for a in EXTREME_LANDSCAPE_CASES[case])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # objectives below the float64 rounding of these data
+        optimal = optimal_set(X, y, beta, fit_intercept=fit_intercept)
+        network = optimal.network(optimal.coefficients)
+        report = stationarity(network, X, y, beta)
+        pruned = prune(network, X, y, beta)
+        path = nonincreasing_path(network.padded(len(y) + 1), X, y, beta)
+    objective = network.objective(X, y, beta)
+    assert np.isfinite(objective) and objective == pytest.approx(optimal.objective, rel=1e-9)
+    # the gradient of an optimum is zero up to rounding; its norm is finite and at most that of one of its terms
+    assert 0.0 <= report.gradient_norm < np.inf
+    assert np.isfinite(pruned.objective(X, y, beta))
+    assert np.all(np.isfinite(path.objectives))
+    assert np.all(np.diff(path.objectives) <= 1e-8 * path.objectives[0])

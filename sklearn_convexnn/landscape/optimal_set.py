@@ -41,6 +41,7 @@ from scipy.optimize import LinearConstraint, linprog, milp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from .._numerics import safe_row_norms
 from ..arrangements import Arrangement, add_intercept, enumerate_patterns
 from ..convex.dual import dual_constraint, dual_lower_bound
 from ..convex.program import ConvexProgram
@@ -799,7 +800,7 @@ def _coefficients_of_blocks(tight, u, v, tol):
     coefficients = np.zeros(tight.directions.shape[0])
     for sign, blocks in ((1.0, u), (-1.0, v)):
         for block in blocks[np.any(blocks != 0, axis=1)]:
-            c = np.linalg.norm(block)
+            c = safe_row_norms(block[None])[0]  # the plain norm of a tiny block underflows to 0
             distance = np.linalg.norm(tight.directions - block / c, axis=1) + 2.0 * (tight.signs != sign)
             j = int(np.argmin(distance)) if distance.size else -1
             if j < 0 or distance[j] > tol:

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from .._numerics import safe_row_norms
 from ..losses import get_loss
 from ..network import ReLUNetwork
 from .certificate import certificate_of_fit, check_network, check_problem, check_tol, resolve_patterns
@@ -236,19 +237,36 @@ def _reduce(recorder, X_aug):
 
 
 def _best_size(prediction, column, y, beta, loss):
-    r""":math:`c^\star=\arg\min_{c\ge0}L(\hat y+c\,a)+\beta c` (convex in :math:`c`)."""
+    r""":math:`c^\star=\arg\min_{c\ge0}\varphi(c)`, :math:`\varphi(c)=L(\hat y+c\,a)+\beta c` (convex in :math:`c`).
+
+    The search starts from twice the Newton step :math:`c_N=(a^\top\nu-\beta)/\|a\|^2`
+    (:math:`\nu=-\nabla L(\hat y)`; the minimizer itself for the squared loss), doubled until :math:`\varphi`
+    increases, and runs on :math:`\tau=c/c_{\rm upper}\in[0,1]` with :math:`(\varphi-\varphi(0))/|\varphi(0)|`:
+    both of order one at every scale of the data, where :math:`c` and :math:`\varphi` themselves can be
+    1e-200 or 1e250 (and their products in the bracketing overflow). Norms are scaled
+    (:func:`~sklearn_convexnn._numerics.safe_row_norms`). Returns 0 when no :math:`c>0` lowers
+    :math:`\varphi` in floating point.
+    """
     loss = get_loss(loss)
 
     def phi(c):
         return loss.value(prediction + c * column, y) + beta * c
 
-    upper = 1.0 / max(float(column @ column), 1e-300)
+    length = float(safe_row_norms(column[None])[0])
+    slope = float(column @ loss.negative_gradient(prediction, y)) - beta
+    if length == 0.0 or not slope > 0.0:
+        return 0.0
+    start = phi(0.0)
+    upper = 2.0 * (slope / length) / length
     for _ in range(200):
         if phi(upper) > phi(0.5 * upper):
             break
         upper *= 2.0
-    result = minimize_scalar(phi, bounds=(0.0, upper), method="bounded", options={"xatol": 1e-14 * upper})
-    return float(result.x) if phi(result.x) < phi(0.0) else 0.0
+    unit = max(abs(start), np.finfo(float).smallest_subnormal)
+    result = minimize_scalar(lambda tau: (phi(tau * upper) - start) / unit, bounds=(0.0, 1.0), method="bounded",
+                             options={"xatol": 1e-14})
+    size = float(result.x) * upper
+    return size if phi(size) < start else 0.0
 
 
 def _global_optimum(recorder, X_aug, arrangement, tol, max_rounds):
