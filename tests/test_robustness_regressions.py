@@ -460,3 +460,77 @@ def test_the_landscape_functions_take_norms_that_neither_underflow_nor_overflow(
     assert np.isfinite(pruned.objective(X, y, beta))
     assert np.all(np.isfinite(path.objectives))
     assert np.all(np.diff(path.objectives) <= 1e-8 * path.objectives[0])
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-8, 1e-100])
+def test_pruning_nearly_parallel_fits_lowers_the_objective_in_every_unit_of_y(scale):
+    # two neurons with kinks at -+3e-10 have fits 3e-10 apart (dependent to rank_tol): dropping one moves the fit by
+    # ~3e-10. Its objective was tested to max(1, |F|) * 1e-12: at y and beta times 1e-8 any change passed, and prune
+    # took the direction that raised F by 2.6e-10 |F|, where the unit problem takes the one that lowers it
+    from sklearn_convexnn import prune
+
+    X = np.array([[-1.0], [0.0], [1.0], [2.0], [3.0]])
+    y = np.array([1.0661181271197642, -1.9614858282550183, -0.3888409010783084, 2.3519264101839887, 4.480293435662282])
+    beta = 1e-6
+    unit = ReLUNetwork(np.array([[1.0], [1.0]]), np.array([0.9429887799486893, 0.6184302083987248]),
+                       hidden_bias=np.array([-3e-10, 3e-10])).balanced()
+    root = np.sqrt(scale)  # (y, beta, theta) -> (s y, s beta, sqrt(s) theta) scales F by s^2
+    network = ReLUNetwork(root * unit.hidden_weights, root * unit.output_weights, hidden_bias=root * unit.hidden_bias)
+    objective = network.objective(X, scale * y, scale * beta)
+    pruned = prune(network, X, scale * y, scale * beta)
+    assert pruned.width == 1
+    assert pruned.objective(X, scale * y, scale * beta) <= objective * (1 + 1e-12)
+    unit_pruned = prune(unit, X, y, beta)
+    assert pruned.objective(X, scale * y, scale * beta) == pytest.approx(scale**2 * unit_pruned.objective(X, y, beta),
+                                                                         rel=1e-12)
+
+
+#: (X, y, beta, fit_intercept) whose optimum fits y ~ 1e58..1e119 to rounding: F / |y|^2 ~ 1e-27..1e-31
+INTERPOLATING_HUGE_Y_CASES = {
+    "one-sample": ([[-1.0013326199498525e-07]], [-1.4943474515159485e+58], 1.7318547671807671, False),
+    "one-sample-intercept": ([[-0.00038976052411638355, 0.006011546770030811]], [-7.28449608049922e+66],
+                             16.8683826426996, True),
+    "six-samples": ([[-0.00010229034434757334, -4.441234500745673e-05],
+                     [-0.00010564735146361589, 1.2226193150101515e-05], [0.0002204558788060557, -6.109611779187243e-07], [6.606312559709496e-05, 0.0001270601117161752],
+                     [-6.876633982758096e-05, -8.944546085880483e-05], [0.000258464328216683, -0.0001052972660928787]],
+                    [-1.1952709512995068e+119, 3.39200071355324e+118, -1.426444540173918e+119, 9.728709881058043e+118,
+                     -1.2191017606187337e+118, -1.7729495097354963e+119], 2.0864252553385462e-06, False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INTERPOLATING_HUGE_Y_CASES))
+def test_the_path_compares_objectives_to_their_float64_resolution(case):
+    # F = |r|^2 / 2 + R with a residual r ~ 1e-16 |y|: each fit is rounded by ~eps |y|, which moves F by
+    # ~eps |r| |y| = eps sqrt(2 F) |y|, here 1e-2 .. 1.3 times F. The path raised 'the objective increased by
+    # 8.1e+87 along the path (tolerance 1.0e-08)' for such rounding; it now allows tol |F| plus that resolution
+    X, y, beta, fit_intercept = (np.asarray(a, dtype=float) if isinstance(a, list) else a
+                                 for a in INTERPOLATING_HUGE_Y_CASES[case])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the optimum's F is below the rounding of its gap
+        optimal = optimal_set(X, y, beta, fit_intercept=fit_intercept)
+        network = optimal.network(optimal.coefficients)
+        path = nonincreasing_path(network.padded(max(network.width, len(y) + 1)), X, y, beta)
+    start = path.objectives[0]
+    resolution = 10 * np.finfo(float).eps * np.sqrt(2 * start) * np.linalg.norm(y)
+    assert np.all(np.diff(path.objectives) <= 1e-8 * start + resolution)
+    assert path.objectives[-1] <= start + resolution
+
+
+@pytest.mark.parametrize("scale", [1e-120, 1e120])
+def test_the_resolution_of_the_objective_scales_like_the_objective(scale):
+    from sklearn_convexnn.landscape.certificate import objective_rounding_scale
+
+    X = np.array([[1.0, 0.5], [-1.0, 2.0], [0.3, -0.7]])
+    y = np.array([1.0, -2.0, 0.5])
+    network = ReLUNetwork(np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([1.5, -0.5]), hidden_bias=np.array([0.1, 0.0]))
+    root = np.sqrt(scale)
+    scaled = ReLUNetwork(root * network.hidden_weights, root * network.output_weights,
+                         hidden_bias=root * network.hidden_bias)
+    X_aug = add_intercept(X)
+    unit = objective_rounding_scale(network, X_aug, y, 0.1, "squared")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resolution = objective_rounding_scale(scaled, X_aug, scale * y, scale * 0.1, "squared")
+    assert 0 < unit <= 1e-12 * network.objective(X, y, 0.1)  # far below F for well-scaled data
+    assert resolution == pytest.approx(scale**2 * unit, rel=1e-12)

@@ -51,7 +51,8 @@ from scipy.optimize import minimize_scalar
 from .._numerics import safe_row_norms
 from ..losses import get_loss
 from ..network import ReLUNetwork
-from .certificate import certificate_of_fit, check_network, check_problem, check_tol, resolve_patterns
+from .certificate import (certificate_of_fit, check_network, check_problem, check_tol, objective_rounding_scale,
+                          resolve_patterns)
 from .pruning import fit_matrix, merge_blocks, pruning_rounds, scale_neurons
 from .stationary import balanced_network, network_blocks, network_from_blocks, solve_restricted
 
@@ -85,7 +86,8 @@ class LossPath:
     segment_start : ndarray of int
         Index in ``networks`` of the first point of each segment.
     max_increase : float
-        :math:`\max_k F(\theta_{k+1})-F(\theta_k)` (:math:`\le` ``tol`` :math:`\max(1,|F(\theta_0)|)`).
+        :math:`\max_k F(\theta_{k+1})-F(\theta_k)` (:math:`\le\mathrm{tol}\,|F(\theta_0)|+\delta_k+\delta_{k+1}`,
+        :math:`\delta` the float64 resolution of :math:`F`, :func:`~.certificate.objective_rounding_scale`).
     width : int
     """
 
@@ -203,8 +205,10 @@ class _Recorder:
 
     def __init__(self, start, X, y, beta, loss, n_points):
         self.X, self.y, self.beta, self.loss, self.n_points = X, y, beta, loss, n_points
+        self.X_aug = start.augment(X)
         self.networks = [start]
         self.objectives = [start.objective(X, y, beta, loss)]
+        self.rounding = [objective_rounding_scale(start, self.X_aug, y, beta, loss)]
         self.t = [0.0]
         self.names, self.starts = [], []
 
@@ -223,6 +227,7 @@ class _Recorder:
             network = segment(float(s))
             self.networks.append(network)
             self.objectives.append(network.objective(self.X, self.y, self.beta, self.loss))
+            self.rounding.append(objective_rounding_scale(network, self.X_aug, self.y, self.beta, self.loss))
             self.t.append(k + float(s))
         return self.current
 
@@ -335,7 +340,10 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
         Grid points per segment.
     loss : {"squared", "logistic"}, default="squared"
     tol : float, default=1e-8
-        Allowed increase between consecutive grid points, relative to :math:`\max(1,|F(\text{start})|)`.
+        Allowed increase between consecutive grid points, relative to :math:`|F(\text{start})|`, beyond the
+        float64 resolution of the two values (:func:`~.certificate.objective_rounding_scale`, which scales with
+        the data; where :math:`F` is below it, e.g. a fit that interpolates :math:`y` to rounding with a
+        negligible penalty, the objectives along the path are rounding noise).
     patterns : "exact" or Arrangement, default="exact"
         Exhaustive patterns of the augmented data (sampled patterns cannot certify the end).
     max_rounds : int or None
@@ -380,10 +388,16 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
 
     objectives = np.asarray(recorder.objectives)
     increase = float(np.max(np.diff(objectives), initial=-np.inf)) if len(objectives) > 1 else 0.0
-    if increase > tol * max(1.0, abs(objectives[0])):
+    # relative to F(start) plus the float64 resolution of the two values compared: an absolute floor (max(1, |F|))
+    # would accept any increase of a problem in small units of y, and F cannot be compared more finely
+    rounding = np.asarray(recorder.rounding)
+    allowed = tol * abs(objectives[0]) + rounding[:-1] + rounding[1:]
+    if len(objectives) > 1 and np.any(np.diff(objectives) > allowed):
+        k = int(np.argmax(np.diff(objectives) - allowed))
         raise RuntimeError(
-            f"the objective increased by {increase:.3e} along the path (tolerance {tol:.1e}); "
-            "the solver was not accurate enough."
+            f"the objective increased by {objectives[k + 1] - objectives[k]:.3e} along the path (allowed: "
+            f"tol={tol:.1e} times |F(start)| = {abs(objectives[0]):.3e}, plus its float64 resolution "
+            f"{rounding[k] + rounding[k + 1]:.2e}); the solver was not accurate enough."
         )
     return LossPath(
         networks=recorder.networks,
