@@ -534,3 +534,21 @@ def test_the_resolution_of_the_objective_scales_like_the_objective(scale):
         resolution = objective_rounding_scale(scaled, X_aug, scale * y, scale * 0.1, "squared")
     assert 0 < unit <= 1e-12 * network.objective(X, y, 0.1)  # far below F for well-scaled data
     assert resolution == pytest.approx(scale**2 * unit, rel=1e-12)
+
+
+def test_the_path_refuses_a_beta_below_the_resolution_of_the_dual_constraint():
+    # features ~1e71 and targets ~1e3: V(nu) ~ |X^T D nu| is known only to ~eps |X| |y| ~ 1e56, far above beta = 0.28
+    # (and rescaling X and y together changes beta's ratio to it not at all). G1's most violating direction then gives
+    # no decrease in floating point, and it raised 'numerical trouble'; it names beta now
+    X = np.array([[1.3872221604653146e+71], [6.86179410527213e+70], [-2.0749773983595903e+71],
+                  [-1.849158368481052e+71], [-1.697157835669154e+71], [1.3767886412060007e+70]])
+    y = np.array([1193.0236173651103, -887.3476453985058, -271.96505062715374, -1224.628452097861, 1083.5259787083917,
+                  97.22131720808395])
+    beta = 0.28470837309246183
+    assert np.finfo(float).eps * np.linalg.norm(X) * np.linalg.norm(y) > 1e50 * beta
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # optimal_set and the path's descent say so as well
+        optimal = optimal_set(X, y, beta)
+        network = optimal.network(optimal.coefficients)
+        with pytest.raises(ValueError, match=r"beta=0\.285 is below the float64 resolution of the dual constraint"):
+            nonincreasing_path(network.padded(max(network.width, len(y) + 1)), X, y, beta)

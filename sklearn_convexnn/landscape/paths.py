@@ -51,8 +51,8 @@ from scipy.optimize import minimize_scalar
 from .._numerics import safe_row_norms
 from ..losses import get_loss
 from ..network import ReLUNetwork
-from .certificate import (certificate_of_fit, check_network, check_problem, check_tol, objective_rounding_scale,
-                          resolve_patterns)
+from .certificate import (certificate_of_fit, check_network, check_problem, check_tol, network_rounding_scales,
+                          objective_rounding_scale, resolve_patterns)
 from .pruning import fit_matrix, merge_blocks, pruning_rounds, scale_neurons
 from .stationary import balanced_network, network_blocks, network_from_blocks, solve_restricted
 
@@ -302,6 +302,15 @@ def _global_optimum(recorder, X_aug, arrangement, tol, max_rounds):
             # a violation this small gains less than the rounding of F along its direction: the numerical end
             if certificate.max_violation <= beta * (1.0 + ROUNDING_STOP_TOL) + certificate.violation_tolerance:
                 return current
+            resolution = network_rounding_scales(current, X_aug, y, beta)[0]
+            if resolution >= beta:
+                # V is known only to about delta_V >= beta: V <= beta cannot be reached or certified in float64
+                raise ValueError(
+                    f"beta={beta:.3g} is below the float64 resolution of the dual constraint on these data: V(nu) "
+                    f"is known to about {resolution:.2g} (~eps |X| |y|, which rescaling X and y does not change), "
+                    f"here V/beta - 1 = {certificate.relative_violation - 1:.2g} and its direction gives no decrease "
+                    "of F in floating point, so no network can be certified globally optimal; raise beta."
+                )
             raise RuntimeError("the most violating direction does not decrease the objective (numerical trouble).")
         recorder.add("add-neuron", _add_neuron_segment(current, int(free[0]), direction, sign, size))
     raise RuntimeError(f"algorithm G1 did not reach a global optimum within {max_rounds} rounds.")
@@ -359,7 +368,11 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
     ValueError
         Bad input; ``start.width`` below what the construction needs (G1: :math:`n+1`; with a
         target: the target's width and (neurons of the reduced start) + (neurons of the reduced
-        target)); a ``target`` that is not a global optimum; non-exhaustive ``patterns``.
+        target)); a ``target`` that is not a global optimum; non-exhaustive ``patterns``; a ``beta`` below
+        the float64 resolution :math:`\delta_V\approx\epsilon\|\tilde X\|\,\|y\|` of the dual constraint
+        (:func:`~.certificate.rounding_scales`; e.g. features ~1e70, targets ~1e3 and :math:`\beta\sim0.3`),
+        found when G1's most violating direction gives no decrease in floating point: :math:`V\le\beta` can
+        then be neither reached nor certified, at any common scale of the data.
     RuntimeError
         If the objective increased by more than ``tol`` along the computed path (never silently), or G1
         finds no descent along a direction violating the dual constraint beyond that certificate, or runs
