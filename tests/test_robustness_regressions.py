@@ -552,3 +552,30 @@ def test_the_path_refuses_a_beta_below_the_resolution_of_the_dual_constraint():
         network = optimal.network(optimal.coefficients)
         with pytest.raises(ValueError, match=r"beta=0\.285 is below the float64 resolution of the dual constraint"):
             nonincreasing_path(network.padded(max(network.width, len(y) + 1)), X, y, beta)
+
+
+def test_prune_reduces_an_interpolating_fit_of_huge_targets_to_independent_fits():
+    # the optimum of 2 samples with y ~ 1e65 has 4 neurons with dependent fits and F ~ 1e97 << eps^2 |y|^2 ~ 1e99:
+    # each pruning round moves the fit by ~eps |y|, and the test F_trial <= F (1 + 1e-12) refused every round, so
+    # prune returned all 4 neurons (more than n = 2, the contract); F is compared to its float64 resolution now
+    from sklearn_convexnn import prune
+    from sklearn_convexnn.landscape.pruning import independent_fits
+
+    X = np.array([[0.7517563848935073, -0.04919242023306602], [-0.7855846927244416, -0.40927400344485027]])
+    y = np.array([9.144134038962924e+63, 1.1956024819449668e+65])
+    beta = 0.000390865116058253
+    network = ReLUNetwork(np.array([[-2.6742742465814684e+32, -1.3932437041409844e+32],
+                                    [2.6289447865617314e+32, -1.7202934262858654e+31],
+                                    [-1.902280816905174e+31, -2.9070571100050433e+32],
+                                    [2.3037217364548884e+32, 1.1518608682274442e+32]]),
+                          np.array([3.015438735086052e+32, 2.6345672862000183e+32, 2.913274405869541e+32,
+                                    -2.5756392019784932e+32]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pruned = prune(network, X, y, beta)
+    assert pruned.width <= len(y) and independent_fits(pruned, X)
+    assert np.linalg.norm(pruned.predict(X) - network.predict(X)) <= 1e-14 * np.linalg.norm(y)
+    assert pruned.squared_weight_norm() <= network.squared_weight_norm() * (1 + 1e-12)
+    # the loss of a fit within a few ulps of y: F cannot be resolved below (eps |y|)^2
+    floor = (10 * np.finfo(float).eps * np.linalg.norm(y)) ** 2
+    assert pruned.objective(X, y, beta) <= network.objective(X, y, beta) + floor
