@@ -536,21 +536,29 @@ def test_the_resolution_of_the_objective_scales_like_the_objective(scale):
     assert resolution == pytest.approx(scale**2 * unit, rel=1e-12)
 
 
-def test_the_path_refuses_a_beta_below_the_resolution_of_the_dual_constraint():
-    # features ~1e71 and targets ~1e3: V(nu) ~ |X^T D nu| is known only to ~eps |X| |y| ~ 1e56, far above beta = 0.28
-    # (and rescaling X and y together changes beta's ratio to it not at all). G1's most violating direction then gives
-    # no decrease in floating point, and it raised 'numerical trouble'; it names beta now
-    X = np.array([[1.3872221604653146e+71], [6.86179410527213e+70], [-2.0749773983595903e+71],
-                  [-1.849158368481052e+71], [-1.697157835669154e+71], [1.3767886412060007e+70]])
-    y = np.array([1193.0236173651103, -887.3476453985058, -271.96505062715374, -1224.628452097861, 1083.5259787083917,
-                  97.22131720808395])
-    beta = 0.28470837309246183
-    assert np.finfo(float).eps * np.linalg.norm(X) * np.linalg.norm(y) > 1e50 * beta
+@pytest.mark.parametrize("case", ["stall", "increase"])
+def test_the_path_refuses_a_beta_below_the_resolution_of_the_dual_constraint(case):
+    # V(nu) ~ |X^T D nu| is known only to ~eps |X| |y|, far above beta (and rescaling X and y together changes beta's
+    # ratio to it not at all). "stall": features ~1e71, targets ~1e3, beta = 0.28; G1's most violating direction gives
+    # no decrease in floating point, and it raised 'numerical trouble'. "increase": features ~1e4, targets ~1e11,
+    # beta ~ 1e-4; the descent to the restricted optimum raised F by 1.4 (at F = 2109), and it raised 'the objective
+    # increased along the path'. Both name beta now
+    if case == "stall":
+        X = np.array([[1.3872221604653146e+71], [6.86179410527213e+70], [-2.0749773983595903e+71],
+                      [-1.849158368481052e+71], [-1.697157835669154e+71], [1.3767886412060007e+70]])
+        y = np.array([1193.0236173651103, -887.3476453985058, -271.96505062715374, -1224.628452097861,
+                      1083.5259787083917, 97.22131720808395])
+        beta, fit_intercept = 0.28470837309246183, True
+    else:
+        X = np.array([[6597.924688259041, 6930.303128096354], [558.2305845273179, -13413.194170252396]])
+        y = np.array([-90692608572.84883, 114296524852.7144])
+        beta, fit_intercept = 9.805760028404453e-05, False
+    assert np.finfo(float).eps * np.linalg.norm(X) * np.linalg.norm(y) > 1e3 * beta
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # optimal_set and the path's descent say so as well
-        optimal = optimal_set(X, y, beta)
+        optimal = optimal_set(X, y, beta, fit_intercept=fit_intercept)
         network = optimal.network(optimal.coefficients)
-        with pytest.raises(ValueError, match=r"beta=0\.285 is below the float64 resolution of the dual constraint"):
+        with pytest.raises(ValueError, match=rf"beta={beta:.3g} is below the float64 resolution of the dual constraint"):
             nonincreasing_path(network.padded(max(network.width, len(y) + 1)), X, y, beta)
 
 

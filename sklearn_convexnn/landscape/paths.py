@@ -274,6 +274,23 @@ def _best_size(prediction, column, y, beta, loss):
     return size if phi(size) < start else 0.0
 
 
+def _check_beta_resolution(network, X_aug, y, beta, failure):
+    r"""Raise ValueError naming ``beta`` when it is below the float64 resolution :math:`\delta_V` of :math:`V`.
+
+    :math:`V(\nu)` is known only to :math:`\delta_V\approx\epsilon\|\tilde X\|\,\|y\|`
+    (:func:`~.certificate.network_rounding_scales`); when that is at least :math:`\beta`, :math:`V\le\beta` can be
+    neither reached nor certified, and the restricted programs are solved no better: ``failure`` (what went wrong)
+    is then explained by ``beta``, and rescaling X, y and ``beta`` together does not change the ratio.
+    """
+    resolution = network_rounding_scales(network, X_aug, y, beta)[0]
+    if resolution >= beta:
+        raise ValueError(
+            f"beta={beta:.3g} is below the float64 resolution of the dual constraint on these data: V(nu) is known "
+            f"to about {resolution:.2g} (~eps |X| |y|, which rescaling X and y together does not change), and "
+            f"{failure}; raise beta."
+        )
+
+
 def _global_optimum(recorder, X_aug, arrangement, tol, max_rounds):
     """Algorithm G1 from the recorder's (reduced) network; returns the end network."""
     X, y, beta, loss = recorder.X, recorder.y, recorder.beta, recorder.loss
@@ -302,15 +319,11 @@ def _global_optimum(recorder, X_aug, arrangement, tol, max_rounds):
             # a violation this small gains less than the rounding of F along its direction: the numerical end
             if certificate.max_violation <= beta * (1.0 + ROUNDING_STOP_TOL) + certificate.violation_tolerance:
                 return current
-            resolution = network_rounding_scales(current, X_aug, y, beta)[0]
-            if resolution >= beta:
-                # V is known only to about delta_V >= beta: V <= beta cannot be reached or certified in float64
-                raise ValueError(
-                    f"beta={beta:.3g} is below the float64 resolution of the dual constraint on these data: V(nu) "
-                    f"is known to about {resolution:.2g} (~eps |X| |y|, which rescaling X and y does not change), "
-                    f"here V/beta - 1 = {certificate.relative_violation - 1:.2g} and its direction gives no decrease "
-                    "of F in floating point, so no network can be certified globally optimal; raise beta."
-                )
+            _check_beta_resolution(
+                current, X_aug, y, beta,
+                f"the most violating direction (V/beta - 1 = {certificate.relative_violation - 1:.2g}) gives no "
+                "decrease of F in floating point, so no network can be certified globally optimal",
+            )
             raise RuntimeError("the most violating direction does not decrease the objective (numerical trouble).")
         recorder.add("add-neuron", _add_neuron_segment(current, int(free[0]), direction, sign, size))
     raise RuntimeError(f"algorithm G1 did not reach a global optimum within {max_rounds} rounds.")
@@ -371,8 +384,9 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
         target)); a ``target`` that is not a global optimum; non-exhaustive ``patterns``; a ``beta`` below
         the float64 resolution :math:`\delta_V\approx\epsilon\|\tilde X\|\,\|y\|` of the dual constraint
         (:func:`~.certificate.rounding_scales`; e.g. features ~1e70, targets ~1e3 and :math:`\beta\sim0.3`),
-        found when G1's most violating direction gives no decrease in floating point: :math:`V\le\beta` can
-        then be neither reached nor certified, at any common scale of the data.
+        found when G1's most violating direction gives no decrease in floating point, or when the objective
+        increased along the path: :math:`V\le\beta` can then be neither reached nor certified (nor the
+        restricted programs solved to that accuracy), at any common scale of the data.
     RuntimeError
         If the objective increased by more than ``tol`` along the computed path (never silently), or G1
         finds no descent along a direction violating the dual constraint beyond that certificate, or runs
@@ -407,6 +421,11 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
     allowed = tol * abs(objectives[0]) + rounding[:-1] + rounding[1:]
     if len(objectives) > 1 and np.any(np.diff(objectives) > allowed):
         k = int(np.argmax(np.diff(objectives) - allowed))
+        _check_beta_resolution(
+            recorder.networks[k], recorder.X_aug, y, beta,
+            f"the objective increased by {objectives[k + 1] - objectives[k]:.3e} along the path (the restricted "
+            "programs cannot be solved more accurately)",
+        )
         raise RuntimeError(
             f"the objective increased by {objectives[k + 1] - objectives[k]:.3e} along the path (allowed: "
             f"tol={tol:.1e} times |F(start)| = {abs(objectives[0]):.3e}, plus its float64 resolution "
