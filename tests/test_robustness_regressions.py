@@ -1,5 +1,6 @@
 """Regressions found by the robustness sweep: certificates that contradicted the status, a hang, silent broadcasting."""
 
+import re
 import warnings
 
 import numpy as np
@@ -422,44 +423,86 @@ def test_projections_onto_thin_cones_do_not_depend_on_the_batch():
         assert abs(together.values[b] - alone.values[0]) <= 1e-8 * np.linalg.norm(G[:, b])
 
 
-#: (X, y, beta, fit_intercept) of extreme scales on which the landscape functions took plain norms that under- or
-#: overflowed: a block of norm 0 divided by (optimal_set), the norms of blocks ~1e242 (its polish), of a gradient
-#: ~1e270 (stationarity), and the step search of the path, whose bracket multiplied sizes ~1e240 by objectives ~1e258
+#: (X, y, beta, fit_intercept, network (augmented weights, output weights)) of extreme scales, the network being
+#: the optimal set's before it refused them: the landscape functions took plain norms that under- or overflowed there,
+#: of blocks ~1e242 (the optimal set's polish), of gradients ~1e190..1e270 (stationarity), and the step search of
+#: the path multiplied sizes ~1e240 by objectives ~1e258
 EXTREME_LANDSCAPE_CASES = {
-    "huge-X-tiny-y": ([[-1e+105]], [1.7982991117023496e-63], 755363487450.0901, True),
     "huge-y": ([[-3.0], [-1.0], [-2.0], [4.0]],
                [-1.0543753773247187e+137, -7.984724259647028e+136, -3.579408226391926e+136, 4.6194865969688614e+136],
-               1.597247448332218e-06, False),
-    "tiny-X-huge-y": ([[3e-113, 1e-113]], [4.169408217893746e+129], 2.2302593305135533e-73, False),
+               1.597247448332218e-06, False,
+               ([[1.0746495471744379e+68], [-1.8278559264921062e+68]],
+                [1.0746495471744379e+68, -1.8278559264921062e+68])),
+    "tiny-X-huge-y": ([[3e-113, 1e-113]], [4.169408217893746e+129], 2.2302593305135533e-73, False,
+                      ([[6.120267635797818e+64, 2.040089211932606e+64]], [6.451328539644995e+64])),
     "tiny-X-huge-y-intercept": ([[-4.361004728667056e-61], [2.6342962259605646e-61], [-1.516555769385245e-60],
                                  [1.723668610878454e-61], [-1.6664007875516268e-61], [8.300632052000993e-61]],
                                 [-1.424854038403781e+135, 3.3532434823170747e+134, -5.771559133499096e+134,
                                  4.4439498237839534e+134, 9.51988235684641e+134, 9.245918598986323e+134],
-                                2.218110322808377, True),
+                                2.218110322808377, True,
+                                ([[3.77476176726629e+67, 0.0], [-3.77476176726629e+67, 0.0]],
+                                 [3.77476176726629e+67, -3.77476176726629e+67])),
 }
+
+
+def _case(cases, name):
+    X, y, beta, fit_intercept, (weights, output) = cases[name]
+    network = ReLUNetwork.from_augmented(np.array(weights), np.array(output), fit_intercept)
+    return np.array(X), np.array(y), beta, network
 
 
 @pytest.mark.parametrize("case", sorted(EXTREME_LANDSCAPE_CASES))
 def test_the_landscape_functions_take_norms_that_neither_underflow_nor_overflow(case):
     from sklearn_convexnn import prune, stationarity
 
-    X, y, beta, fit_intercept = (np.asarray(a, dtype=float) if isinstance(a, list) else a
-                                 for a in EXTREME_LANDSCAPE_CASES[case])
+    X, y, beta, network = _case(EXTREME_LANDSCAPE_CASES, case)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)  # objectives below the float64 rounding of these data
-        optimal = optimal_set(X, y, beta, fit_intercept=fit_intercept)
-        network = optimal.network(optimal.coefficients)
         report = stationarity(network, X, y, beta)
         pruned = prune(network, X, y, beta)
         path = nonincreasing_path(network.padded(len(y) + 1), X, y, beta)
-    objective = network.objective(X, y, beta)
-    assert np.isfinite(objective) and objective == pytest.approx(optimal.objective, rel=1e-9)
-    # the gradient of an optimum is zero up to rounding; its norm is finite and at most that of one of its terms
+    # the gradient of an optimum is zero up to rounding; its norm is finite
     assert 0.0 <= report.gradient_norm < np.inf
     assert np.isfinite(pruned.objective(X, y, beta))
     assert np.all(np.isfinite(path.objectives))
     assert np.all(np.diff(path.objectives) <= 1e-8 * path.objectives[0])
+
+
+#: (X, y, beta, fit_intercept) with eps |X| |y| >> beta (squared loss)
+BELOW_RESOLUTION_CASES = {
+    # the polish divided a block of norm 0 (underflowed) by its norm
+    "huge-X-tiny-y": ([[-1e+105]], [1.7982991117023496e-63], 755363487450.0901, True),
+    # the polish overflowed on blocks ~1e242
+    "tiny-X-huge-y": ([[3e-113, 1e-113]], [4.169408217893746e+129], 2.2302593305135533e-73, False),
+    # 'optimal' fit 1.9e-48 for y = 8e-97 (nu* = beta / |x| = 1.7e-143 is 1e-47 of y): a wrong optimal set
+    "wrong-fit": ([[-8.679084904144031e+143, 9.008448786049193e+143]], [8.046292870390509e-97], 21.299762855176528,
+                  True),
+    # all 51 directions 'tight' (V/beta - 1 = 2e122), and critical_widths' MILP over them ran for minutes
+    "noise-polytope": ([[-0.6132975452806387, -0.08428278656065627], [0.8820961582421567, 0.4053944014770162],
+                        [0.8515154282228112, 0.3593985910219627], [0.8600618078171581, 0.2452044251007959],
+                        [0.738443483625507, 0.7390314480154866], [0.5603936484236609, 1.2898255924782809],
+                        [0.17764092752568292, 1.6967339018032106]],
+                       [-7.96588762030352e+134, 8.231405390818317e+134, -6.8563873294731125e+134,
+                        9.199211672367892e+134, -8.167677327200737e+134, 2.8913304004592455e+134,
+                        -1.0982555570273937e+135],
+                       0.04554160655900089, True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BELOW_RESOLUTION_CASES))
+def test_the_optimal_set_refuses_a_beta_below_the_resolution_of_the_dual_constraint(case):
+    # nu* ~ beta / |X| is below the rounding eps |y| of y - y_hat: the dual vector, the tight directions and the
+    # polytope are noise, at any common scale of X, y and beta; a ValueError names beta
+    X, y, beta, fit_intercept = (np.asarray(a, dtype=float) if isinstance(a, list) else a
+                                 for a in BELOW_RESOLUTION_CASES[case])
+    X_aug = add_intercept(X) if fit_intercept else X
+    assert np.finfo(float).eps * np.linalg.norm(X_aug) * np.linalg.norm(y) > 1e3 * beta
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.raises(ValueError, match=re.escape(f"beta={beta:.3g} is below the float64 resolution")):
+            optimal_set(X, y, beta, fit_intercept=fit_intercept)
 
 
 @pytest.mark.parametrize("scale", [1.0, 1e-8, 1e-100])
@@ -485,32 +528,29 @@ def test_pruning_nearly_parallel_fits_lowers_the_objective_in_every_unit_of_y(sc
                                                                          rel=1e-12)
 
 
-#: (X, y, beta, fit_intercept) whose optimum fits y ~ 1e58..1e119 to rounding: F / |y|^2 ~ 1e-27..1e-31
+#: (X, y, beta, fit_intercept, network) with a network that fits y ~ 1e58, 1e67 to rounding: F / |y|^2 ~ 1e-27, 1e-31
 INTERPOLATING_HUGE_Y_CASES = {
-    "one-sample": ([[-1.0013326199498525e-07]], [-1.4943474515159485e+58], 1.7318547671807671, False),
+    "one-sample": ([[-1.0013326199498525e-07]], [-1.4943474515159485e+58], 1.7318547671807671, False,
+                   ([[-3.118605333843909e+32], [-4.96480475684801e+32]],
+                    [3.118605333843909e+32, -4.96480475684801e+32])),
     "one-sample-intercept": ([[-0.00038976052411638355, 0.006011546770030811]], [-7.28449608049922e+66],
-                             16.8683826426996, True),
-    "six-samples": ([[-0.00010229034434757334, -4.441234500745673e-05],
-                     [-0.00010564735146361589, 1.2226193150101515e-05], [0.0002204558788060557, -6.109611779187243e-07], [6.606312559709496e-05, 0.0001270601117161752],
-                     [-6.876633982758096e-05, -8.944546085880483e-05], [0.000258464328216683, -0.0001052972660928787]],
-                    [-1.1952709512995068e+119, 3.39200071355324e+118, -1.426444540173918e+119, 9.728709881058043e+118,
-                     -1.2191017606187337e+118, -1.7729495097354963e+119], 2.0864252553385462e-06, False),
+                             16.8683826426996, True,
+                             ([[-1.3178492527364482e+30, 2.108558804378317e+31, 2.698955269604246e+33],
+                               [-1.4876720240200584e+30, 2.2945396974559987e+31, 3.81688737563334e+33]],
+                              [2.6990379556564844e+33, -3.8169566335864416e+33])),
 }
 
 
 @pytest.mark.parametrize("case", sorted(INTERPOLATING_HUGE_Y_CASES))
 def test_the_path_compares_objectives_to_their_float64_resolution(case):
     # F = |r|^2 / 2 + R with a residual r ~ 1e-16 |y|: each fit is rounded by ~eps |y|, which moves F by
-    # ~eps |r| |y| = eps sqrt(2 F) |y|, here 1e-2 .. 1.3 times F. The path raised 'the objective increased by
+    # ~eps |r| |y| = eps sqrt(2 F) |y|, here about F itself. The path raised 'the objective increased by
     # 8.1e+87 along the path (tolerance 1.0e-08)' for such rounding; it now allows tol |F| plus that resolution
-    X, y, beta, fit_intercept = (np.asarray(a, dtype=float) if isinstance(a, list) else a
-                                 for a in INTERPOLATING_HUGE_Y_CASES[case])
+    X, y, beta, network = _case(INTERPOLATING_HUGE_Y_CASES, case)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        warnings.simplefilter("ignore", ConvergenceWarning)  # the optimum's F is below the rounding of its gap
-        optimal = optimal_set(X, y, beta, fit_intercept=fit_intercept)
-        network = optimal.network(optimal.coefficients)
-        path = nonincreasing_path(network.padded(max(network.width, len(y) + 1)), X, y, beta)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        path = nonincreasing_path(network.padded(len(y) + 1), X, y, beta)
     start = path.objectives[0]
     resolution = 10 * np.finfo(float).eps * np.sqrt(2 * start) * np.linalg.norm(y)
     assert np.all(np.diff(path.objectives) <= 1e-8 * start + resolution)
@@ -536,29 +576,37 @@ def test_the_resolution_of_the_objective_scales_like_the_objective(scale):
     assert resolution == pytest.approx(scale**2 * unit, rel=1e-12)
 
 
-@pytest.mark.parametrize("case", ["stall", "increase"])
+#: (X, y, beta, fit_intercept, network) with eps |X| |y| >> beta, the network being the optimal set's before it refused
+PATH_BELOW_RESOLUTION_CASES = {
+    # features ~1e71, targets ~1e3, beta = 0.28: G1's most violating direction gives no decrease in floating point,
+    # and it raised 'numerical trouble'
+    "stall": ([[1.3872221604653146e+71], [6.86179410527213e+70], [-2.0749773983595903e+71], [-1.849158368481052e+71],
+               [-1.697157835669154e+71], [1.3767886412060007e+70]],
+              [1193.0236173651103, -887.3476453985058, -271.96505062715374, -1224.628452097861, 1083.5259787083917,
+               97.22131720808395], 0.28470837309246183, True,
+              ([[-1.0858011029727971e-38, 3.397490222417578e-81], [-2.2742243925021955e-35, -8.475754442649701e-94],
+                [3.0069420339500824e-35, -1.0916221007990998e-93]],
+               [1.0858011029727971e-38, -2.2742243925021955e-35, 3.0069420339500824e-35])),
+    # features ~1e4, targets ~1e11, beta ~ 1e-4: the descent to the restricted optimum raised F by 1.4 (at F = 2109),
+    # and it raised 'the objective increased along the path'
+    "increase": ([[6597.924688259041, 6930.303128096354], [558.2305845273179, -13413.194170252396]],
+                 [-90692608572.84883, 114296524852.7144], 9.805760028404453e-05, False,
+                 ([[85.81542584770293, -2061.977615706591], [1501.4284047234553, 1577.0646773801361],
+                   [1761.782687179634, -1677.2873094055878], [2564.346422437251, 106.72302094175618]],
+                  [2063.7625771848034, -2177.4802527578827, 2432.5235775093583, -2566.5662620446137])),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PATH_BELOW_RESOLUTION_CASES))
 def test_the_path_refuses_a_beta_below_the_resolution_of_the_dual_constraint(case):
     # V(nu) ~ |X^T D nu| is known only to ~eps |X| |y|, far above beta (and rescaling X and y together changes beta's
-    # ratio to it not at all). "stall": features ~1e71, targets ~1e3, beta = 0.28; G1's most violating direction gives
-    # no decrease in floating point, and it raised 'numerical trouble'. "increase": features ~1e4, targets ~1e11,
-    # beta ~ 1e-4; the descent to the restricted optimum raised F by 1.4 (at F = 2109), and it raised 'the objective
-    # increased along the path'. Both name beta now
-    if case == "stall":
-        X = np.array([[1.3872221604653146e+71], [6.86179410527213e+70], [-2.0749773983595903e+71],
-                      [-1.849158368481052e+71], [-1.697157835669154e+71], [1.3767886412060007e+70]])
-        y = np.array([1193.0236173651103, -887.3476453985058, -271.96505062715374, -1224.628452097861,
-                      1083.5259787083917, 97.22131720808395])
-        beta, fit_intercept = 0.28470837309246183, True
-    else:
-        X = np.array([[6597.924688259041, 6930.303128096354], [558.2305845273179, -13413.194170252396]])
-        y = np.array([-90692608572.84883, 114296524852.7144])
-        beta, fit_intercept = 9.805760028404453e-05, False
-    assert np.finfo(float).eps * np.linalg.norm(X) * np.linalg.norm(y) > 1e3 * beta
+    # ratio to it not at all): both failures name beta now
+    X, y, beta, network = _case(PATH_BELOW_RESOLUTION_CASES, case)
+    X_aug = network.augment(X)
+    assert np.finfo(float).eps * np.linalg.norm(X_aug) * np.linalg.norm(y) > 1e3 * beta
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # optimal_set and the path's descent say so as well
-        optimal = optimal_set(X, y, beta, fit_intercept=fit_intercept)
-        network = optimal.network(optimal.coefficients)
-        with pytest.raises(ValueError, match=rf"beta={beta:.3g} is below the float64 resolution of the dual constraint"):
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the path's restricted programs say so as well
+        with pytest.raises(ValueError, match=re.escape(f"beta={beta:.3g} is below the float64 resolution")):
             nonincreasing_path(network.padded(max(network.width, len(y) + 1)), X, y, beta)
 
 

@@ -861,6 +861,27 @@ def _zero_optimal_set(nu_zero, beta_max, d_aug, common):
     return zero
 
 
+def _check_resolution(network, X_aug, y, beta, violation):
+    r"""Raise ValueError when :math:`\beta` is below the float64 rounding scale :math:`\delta_V` of :math:`V(\nu^*)`.
+
+    For the squared loss. At the optimum :math:`\|\tilde X^\top D_i\nu^*\|\approx\beta` on the tight directions, so
+    :math:`\nu^*` is of order :math:`\beta/\|\tilde X\|`, while :math:`\nu^*=y-\hat y^*`, a difference, is known
+    only to about :math:`\epsilon\|y\|` (the logistic :math:`\nu=y\sigma(-y\hat y)` is accurate relative to
+    itself, and small values of it are resolved): when :math:`\delta_V\approx\epsilon\|\tilde X\|\,\|y\|\ge\beta`
+    (:func:`~.certificate.network_rounding_scales`) the dual vector, the tightness test of every direction and hence
+    the polytope are rounding noise (e.g. a fit 1e48 times :math:`y`, or every one of 51 directions "tight"). The
+    ratio :math:`\delta_V/\beta` does not change when X, y and :math:`\beta` are rescaled together.
+    """
+    violation_scale = network_rounding_scales(network, X_aug, y, beta)[0]
+    if violation_scale >= beta:
+        raise ValueError(
+            f"beta={beta:.3g} is below the float64 resolution of the dual constraint on these data: V(nu) is known "
+            f"only to about {violation_scale:.2g} (~eps |X| |y|, which rescaling X, y and beta together does not "
+            f"change; here V/beta - 1 = {violation / beta - 1.0:.2g}), so the optimal dual vector and directions "
+            "are rounding noise; raise beta."
+        )
+
+
 def _warn_if_uncertified(result, network, X_aug, violation):
     r"""Warn (ConvergenceWarning) unless the certificate of ``result`` holds within its tolerances.
 
@@ -922,7 +943,11 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
     Raises
     ------
     ValueError
-        On invalid input, or sampled (non-exhaustive) patterns.
+        On invalid input, or sampled (non-exhaustive) patterns; or, for a non-zero optimum of the squared loss, a
+        ``beta`` below the float64 resolution :math:`\delta_V\approx\epsilon\|\tilde X\|\,\|y\|` of the dual
+        constraint (:func:`~.certificate.network_rounding_scales`): :math:`\nu^*`, of order
+        :math:`\beta/\|\tilde X\|`, is then below the rounding of :math:`y-\hat y^*`, and the directions and the
+        polytope would be noise. Rescaling X, y and ``beta`` together does not change that; raising ``beta`` does.
     RuntimeError
         If polishing loses every optimal block while the solver's solution is clearly better than
         the zero network (badly scaled data); never a silently wrong optimal set.
@@ -995,6 +1020,8 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
         dual_violation=violation / beta - 1.0, tightness_margin=tight.margin, **common,
     )
     network = result.network(coefficients)
+    if loss == "squared":
+        _check_resolution(network, X_aug, y, beta, violation)
     objective = network.objective(X, y, beta, loss)
     gap = objective - dual_lower_bound(nu, y, beta, violation, loss)
     object.__setattr__(result, "objective", objective)
