@@ -47,7 +47,7 @@ from ..convex.dual import dual_constraint, dual_lower_bound
 from ..convex.program import ConvexProgram
 from ..losses import check_targets_for_loss, get_loss
 from ..network import ReLUNetwork, check_beta, check_data
-from .certificate import network_rounding_scales
+from .certificate import check_beta_resolution, network_rounding_scales
 from .stationary import refine_restricted
 
 __all__ = ["OptimalPolytope", "OptimalSet", "optimal_set", "MAX_VERTEX_SUBSETS"]
@@ -861,27 +861,6 @@ def _zero_optimal_set(nu_zero, beta_max, d_aug, common):
     return zero
 
 
-def _check_resolution(network, X_aug, y, beta, violation):
-    r"""Raise ValueError when :math:`\beta` is below the float64 rounding scale :math:`\delta_V` of :math:`V(\nu^*)`.
-
-    For the squared loss. At the optimum :math:`\|\tilde X^\top D_i\nu^*\|\approx\beta` on the tight directions, so
-    :math:`\nu^*` is of order :math:`\beta/\|\tilde X\|`, while :math:`\nu^*=y-\hat y^*`, a difference, is known
-    only to about :math:`\epsilon\|y\|` (the logistic :math:`\nu=y\sigma(-y\hat y)` is accurate relative to
-    itself, and small values of it are resolved): when :math:`\delta_V\approx\epsilon\|\tilde X\|\,\|y\|\ge\beta`
-    (:func:`~.certificate.network_rounding_scales`) the dual vector, the tightness test of every direction and hence
-    the polytope are rounding noise (e.g. a fit 1e48 times :math:`y`, or every one of 51 directions "tight"). The
-    ratio :math:`\delta_V/\beta` does not change when X, y and :math:`\beta` are rescaled together.
-    """
-    violation_scale = network_rounding_scales(network, X_aug, y, beta)[0]
-    if violation_scale >= beta:
-        raise ValueError(
-            f"beta={beta:.3g} is below the float64 resolution of the dual constraint on these data: V(nu) is known "
-            f"only to about {violation_scale:.2g} (~eps |X| |y|, which rescaling X, y and beta together does not "
-            f"change; here V/beta - 1 = {violation / beta - 1.0:.2g}), so the optimal dual vector and directions "
-            "are rounding noise; raise beta."
-        )
-
-
 def _warn_if_uncertified(result, network, X_aug, violation):
     r"""Warn (ConvergenceWarning) unless the certificate of ``result`` holds within its tolerances.
 
@@ -945,7 +924,7 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
     ValueError
         On invalid input, or sampled (non-exhaustive) patterns; or, for a non-zero optimum of the squared loss, a
         ``beta`` below the float64 resolution :math:`\delta_V\approx\epsilon\|\tilde X\|\,\|y\|` of the dual
-        constraint (:func:`~.certificate.network_rounding_scales`): :math:`\nu^*`, of order
+        constraint (:func:`~.certificate.check_beta_resolution`): :math:`\nu^*`, of order
         :math:`\beta/\|\tilde X\|`, is then below the rounding of :math:`y-\hat y^*`, and the directions and the
         polytope would be noise. Rescaling X, y and ``beta`` together does not change that; raising ``beta`` does.
     RuntimeError
@@ -1021,7 +1000,13 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
     )
     network = result.network(coefficients)
     if loss == "squared":
-        _check_resolution(network, X_aug, y, beta, violation)
+        # nu* = y - y*, of order beta / |X|, is known only to eps |y|; the logistic nu = y sigma(-y y*) is accurate
+        # relative to itself, and small values of it are resolved
+        check_beta_resolution(
+            network, X_aug, y, beta,
+            f"V/beta - 1 = {violation / beta - 1.0:.2g} at the polished fit: the optimal dual vector, the tight "
+            "directions and the polytope are rounding noise",
+        )
     objective = network.objective(X, y, beta, loss)
     gap = objective - dual_lower_bound(nu, y, beta, violation, loss)
     object.__setattr__(result, "objective", objective)

@@ -51,7 +51,7 @@ from scipy.optimize import minimize_scalar
 from .._numerics import safe_row_norms
 from ..losses import get_loss
 from ..network import ReLUNetwork
-from .certificate import (certificate_of_fit, check_network, check_problem, check_tol, network_rounding_scales,
+from .certificate import (certificate_of_fit, check_beta_resolution, check_network, check_problem, check_tol,
                           objective_rounding_scale, resolve_patterns)
 from .pruning import fit_matrix, merge_blocks, pruning_rounds, scale_neurons
 from .stationary import balanced_network, network_blocks, network_from_blocks, solve_restricted
@@ -274,23 +274,6 @@ def _best_size(prediction, column, y, beta, loss):
     return size if phi(size) < start else 0.0
 
 
-def _check_beta_resolution(network, X_aug, y, beta, failure):
-    r"""Raise ValueError naming ``beta`` when it is below the float64 resolution :math:`\delta_V` of :math:`V`.
-
-    :math:`V(\nu)` is known only to :math:`\delta_V\approx\epsilon\|\tilde X\|\,\|y\|`
-    (:func:`~.certificate.network_rounding_scales`); when that is at least :math:`\beta`, :math:`V\le\beta` can be
-    neither reached nor certified, and the restricted programs are solved no better: ``failure`` (what went wrong)
-    is then explained by ``beta``, and rescaling X, y and ``beta`` together does not change the ratio.
-    """
-    resolution = network_rounding_scales(network, X_aug, y, beta)[0]
-    if resolution >= beta:
-        raise ValueError(
-            f"beta={beta:.3g} is below the float64 resolution of the dual constraint on these data: V(nu) is known "
-            f"to about {resolution:.2g} (~eps |X| |y|, which rescaling X and y together does not change), and "
-            f"{failure}; raise beta."
-        )
-
-
 def _global_optimum(recorder, X_aug, arrangement, tol, max_rounds):
     """Algorithm G1 from the recorder's (reduced) network; returns the end network."""
     X, y, beta, loss = recorder.X, recorder.y, recorder.beta, recorder.loss
@@ -319,7 +302,7 @@ def _global_optimum(recorder, X_aug, arrangement, tol, max_rounds):
             # a violation this small gains less than the rounding of F along its direction: the numerical end
             if certificate.max_violation <= beta * (1.0 + ROUNDING_STOP_TOL) + certificate.violation_tolerance:
                 return current
-            _check_beta_resolution(
+            check_beta_resolution(
                 current, X_aug, y, beta,
                 f"the most violating direction (V/beta - 1 = {certificate.relative_violation - 1:.2g}) gives no "
                 "decrease of F in floating point, so no network can be certified globally optimal",
@@ -421,7 +404,7 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
     allowed = tol * abs(objectives[0]) + rounding[:-1] + rounding[1:]
     if len(objectives) > 1 and np.any(np.diff(objectives) > allowed):
         k = int(np.argmax(np.diff(objectives) - allowed))
-        _check_beta_resolution(
+        check_beta_resolution(
             recorder.networks[k], recorder.X_aug, y, beta,
             f"the objective increased by {objectives[k + 1] - objectives[k]:.3e} along the path (the restricted "
             "programs cannot be solved more accurately)",
