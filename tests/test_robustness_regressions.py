@@ -478,6 +478,9 @@ BELOW_RESOLUTION_CASES = {
     # 'optimal' fit 1.9e-48 for y = 8e-97 (nu* = beta / |x| = 1.7e-143 is 1e-47 of y): a wrong optimal set
     "wrong-fit": ([[-8.679084904144031e+143, 9.008448786049193e+143]], [8.046292870390509e-97], 21.299762855176528,
                   True),
+    # the fixed-column polish ended 'infeasible_inaccurate' in Clarabel and SCS: a RuntimeError that blamed scaling
+    "polish-failed": ([[8.468211482924001e+82], [7.448627570680116e+82]], [21.68987941588575, 6.318091143808399],
+                      51.273169142764615, True),
     # all 51 directions 'tight' (V/beta - 1 = 2e122), and critical_widths' MILP over them ran for minutes
     "noise-polytope": ([[-0.6132975452806387, -0.08428278656065627], [0.8820961582421567, 0.4053944014770162],
                         [0.8515154282228112, 0.3593985910219627], [0.8600618078171581, 0.2452044251007959],

@@ -974,7 +974,13 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
         solution = ConvexProgram(X_aug, y, beta, arrangement, loss=loss).solve("cvxpy", tol=1e-9)
-    tight, coefficients = _polish(solution, X_aug, y, beta, masks, loss, tol)
+    try:
+        tight, coefficients = _polish(solution, X_aug, y, beta, masks, loss, tol)
+    except RuntimeError:
+        if loss == "squared":  # name beta when it explains the failure (as below for a polished fit)
+            check_beta_resolution(solution.to_network(), X_aug, y, beta,
+                                  "the solver's solution could not be polished")
+        raise
     fit = tight.columns @ coefficients
     nu = loss_object.negative_gradient(fit, y)
 
