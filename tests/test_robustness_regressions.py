@@ -1,5 +1,6 @@
 """Regressions found by the robustness sweep: certificates that contradicted the status, a hang, silent broadcasting."""
 
+import re
 import warnings
 
 import numpy as np
@@ -420,3 +421,220 @@ def test_projections_onto_thin_cones_do_not_depend_on_the_batch():
         alone = project_onto_cones(G[:, [b]], X, masks[:, [b]])
         assert alone.exact[0]
         assert abs(together.values[b] - alone.values[0]) <= 1e-8 * np.linalg.norm(G[:, b])
+
+
+#: (X, y, beta, fit_intercept, network (augmented weights, output weights)) of extreme scales, the network being
+#: the optimal set's before it refused them: the landscape functions took plain norms that under- or overflowed there,
+#: of blocks ~1e242 (the optimal set's polish), of gradients ~1e190..1e270 (stationarity), and the step search of
+#: the path multiplied sizes ~1e240 by objectives ~1e258
+EXTREME_LANDSCAPE_CASES = {
+    "huge-y": ([[-3.0], [-1.0], [-2.0], [4.0]],
+               [-1.0543753773247187e+137, -7.984724259647028e+136, -3.579408226391926e+136, 4.6194865969688614e+136],
+               1.597247448332218e-06, False,
+               ([[1.0746495471744379e+68], [-1.8278559264921062e+68]],
+                [1.0746495471744379e+68, -1.8278559264921062e+68])),
+    "tiny-X-huge-y": ([[3e-113, 1e-113]], [4.169408217893746e+129], 2.2302593305135533e-73, False,
+                      ([[6.120267635797818e+64, 2.040089211932606e+64]], [6.451328539644995e+64])),
+    "tiny-X-huge-y-intercept": ([[-4.361004728667056e-61], [2.6342962259605646e-61], [-1.516555769385245e-60],
+                                 [1.723668610878454e-61], [-1.6664007875516268e-61], [8.300632052000993e-61]],
+                                [-1.424854038403781e+135, 3.3532434823170747e+134, -5.771559133499096e+134,
+                                 4.4439498237839534e+134, 9.51988235684641e+134, 9.245918598986323e+134],
+                                2.218110322808377, True,
+                                ([[3.77476176726629e+67, 0.0], [-3.77476176726629e+67, 0.0]],
+                                 [3.77476176726629e+67, -3.77476176726629e+67])),
+}
+
+
+def _case(cases, name):
+    X, y, beta, fit_intercept, (weights, output) = cases[name]
+    network = ReLUNetwork.from_augmented(np.array(weights), np.array(output), fit_intercept)
+    return np.array(X), np.array(y), beta, network
+
+
+@pytest.mark.parametrize("case", sorted(EXTREME_LANDSCAPE_CASES))
+def test_the_landscape_functions_take_norms_that_neither_underflow_nor_overflow(case):
+    from sklearn_convexnn import prune, stationarity
+
+    X, y, beta, network = _case(EXTREME_LANDSCAPE_CASES, case)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # objectives below the float64 rounding of these data
+        report = stationarity(network, X, y, beta)
+        pruned = prune(network, X, y, beta)
+        path = nonincreasing_path(network.padded(len(y) + 1), X, y, beta)
+    # the gradient of an optimum is zero up to rounding; its norm is finite
+    assert 0.0 <= report.gradient_norm < np.inf
+    assert np.isfinite(pruned.objective(X, y, beta))
+    assert np.all(np.isfinite(path.objectives))
+    assert np.all(np.diff(path.objectives) <= 1e-8 * path.objectives[0])
+
+
+#: (X, y, beta, fit_intercept) with eps |X| |y| >> beta (squared loss)
+BELOW_RESOLUTION_CASES = {
+    # the polish divided a block of norm 0 (underflowed) by its norm
+    "huge-X-tiny-y": ([[-1e+105]], [1.7982991117023496e-63], 755363487450.0901, True),
+    # the polish overflowed on blocks ~1e242
+    "tiny-X-huge-y": ([[3e-113, 1e-113]], [4.169408217893746e+129], 2.2302593305135533e-73, False),
+    # 'optimal' fit 1.9e-48 for y = 8e-97 (nu* = beta / |x| = 1.7e-143 is 1e-47 of y): a wrong optimal set
+    "wrong-fit": ([[-8.679084904144031e+143, 9.008448786049193e+143]], [8.046292870390509e-97], 21.299762855176528,
+                  True),
+    # the fixed-column polish ended 'infeasible_inaccurate' in Clarabel and SCS: a RuntimeError that blamed scaling
+    "polish-failed": ([[8.468211482924001e+82], [7.448627570680116e+82]], [21.68987941588575, 6.318091143808399],
+                      51.273169142764615, True),
+    # all 51 directions 'tight' (V/beta - 1 = 2e122), and critical_widths' MILP over them ran for minutes
+    "noise-polytope": ([[-0.6132975452806387, -0.08428278656065627], [0.8820961582421567, 0.4053944014770162],
+                        [0.8515154282228112, 0.3593985910219627], [0.8600618078171581, 0.2452044251007959],
+                        [0.738443483625507, 0.7390314480154866], [0.5603936484236609, 1.2898255924782809],
+                        [0.17764092752568292, 1.6967339018032106]],
+                       [-7.96588762030352e+134, 8.231405390818317e+134, -6.8563873294731125e+134,
+                        9.199211672367892e+134, -8.167677327200737e+134, 2.8913304004592455e+134,
+                        -1.0982555570273937e+135],
+                       0.04554160655900089, True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BELOW_RESOLUTION_CASES))
+def test_the_optimal_set_refuses_a_beta_below_the_resolution_of_the_dual_constraint(case):
+    # nu* ~ beta / |X| is below the rounding eps |y| of y - y_hat: the dual vector, the tight directions and the
+    # polytope are noise, at any common scale of X, y and beta; a ValueError names beta
+    X, y, beta, fit_intercept = (np.asarray(a, dtype=float) if isinstance(a, list) else a
+                                 for a in BELOW_RESOLUTION_CASES[case])
+    X_aug = add_intercept(X) if fit_intercept else X
+    assert np.finfo(float).eps * np.linalg.norm(X_aug) * np.linalg.norm(y) > 1e3 * beta
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.raises(ValueError, match=re.escape(f"beta={beta:.3g} is below the float64 resolution")):
+            optimal_set(X, y, beta, fit_intercept=fit_intercept)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-8, 1e-100])
+def test_pruning_nearly_parallel_fits_lowers_the_objective_in_every_unit_of_y(scale):
+    # two neurons with kinks at -+3e-10 have fits 3e-10 apart (dependent to rank_tol): dropping one moves the fit by
+    # ~3e-10. Its objective was tested to max(1, |F|) * 1e-12: at y and beta times 1e-8 any change passed, and prune
+    # took the direction that raised F by 2.6e-10 |F|, where the unit problem takes the one that lowers it
+    from sklearn_convexnn import prune
+
+    X = np.array([[-1.0], [0.0], [1.0], [2.0], [3.0]])
+    y = np.array([1.0661181271197642, -1.9614858282550183, -0.3888409010783084, 2.3519264101839887, 4.480293435662282])
+    beta = 1e-6
+    unit = ReLUNetwork(np.array([[1.0], [1.0]]), np.array([0.9429887799486893, 0.6184302083987248]),
+                       hidden_bias=np.array([-3e-10, 3e-10])).balanced()
+    root = np.sqrt(scale)  # (y, beta, theta) -> (s y, s beta, sqrt(s) theta) scales F by s^2
+    network = ReLUNetwork(root * unit.hidden_weights, root * unit.output_weights, hidden_bias=root * unit.hidden_bias)
+    objective = network.objective(X, scale * y, scale * beta)
+    pruned = prune(network, X, scale * y, scale * beta)
+    assert pruned.width == 1
+    assert pruned.objective(X, scale * y, scale * beta) <= objective * (1 + 1e-12)
+    unit_pruned = prune(unit, X, y, beta)
+    assert pruned.objective(X, scale * y, scale * beta) == pytest.approx(scale**2 * unit_pruned.objective(X, y, beta),
+                                                                         rel=1e-12)
+
+
+#: (X, y, beta, fit_intercept, network) with a network that fits y ~ 1e58, 1e67 to rounding: F / |y|^2 ~ 1e-27, 1e-31
+INTERPOLATING_HUGE_Y_CASES = {
+    "one-sample": ([[-1.0013326199498525e-07]], [-1.4943474515159485e+58], 1.7318547671807671, False,
+                   ([[-3.118605333843909e+32], [-4.96480475684801e+32]],
+                    [3.118605333843909e+32, -4.96480475684801e+32])),
+    "one-sample-intercept": ([[-0.00038976052411638355, 0.006011546770030811]], [-7.28449608049922e+66],
+                             16.8683826426996, True,
+                             ([[-1.3178492527364482e+30, 2.108558804378317e+31, 2.698955269604246e+33],
+                               [-1.4876720240200584e+30, 2.2945396974559987e+31, 3.81688737563334e+33]],
+                              [2.6990379556564844e+33, -3.8169566335864416e+33])),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INTERPOLATING_HUGE_Y_CASES))
+def test_the_path_compares_objectives_to_their_float64_resolution(case):
+    # F = |r|^2 / 2 + R with a residual r ~ 1e-16 |y|: each fit is rounded by ~eps |y|, which moves F by
+    # ~eps |r| |y| = eps sqrt(2 F) |y|, here about F itself. The path raised 'the objective increased by
+    # 8.1e+87 along the path (tolerance 1.0e-08)' for such rounding; it now allows tol |F| plus that resolution
+    X, y, beta, network = _case(INTERPOLATING_HUGE_Y_CASES, case)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        path = nonincreasing_path(network.padded(len(y) + 1), X, y, beta)
+    start = path.objectives[0]
+    resolution = 10 * np.finfo(float).eps * np.sqrt(2 * start) * np.linalg.norm(y)
+    assert np.all(np.diff(path.objectives) <= 1e-8 * start + resolution)
+    assert path.objectives[-1] <= start + resolution
+
+
+@pytest.mark.parametrize("scale", [1e-120, 1e120])
+def test_the_resolution_of_the_objective_scales_like_the_objective(scale):
+    from sklearn_convexnn.landscape.certificate import objective_rounding_scale
+
+    X = np.array([[1.0, 0.5], [-1.0, 2.0], [0.3, -0.7]])
+    y = np.array([1.0, -2.0, 0.5])
+    network = ReLUNetwork(np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([1.5, -0.5]), hidden_bias=np.array([0.1, 0.0]))
+    root = np.sqrt(scale)
+    scaled = ReLUNetwork(root * network.hidden_weights, root * network.output_weights,
+                         hidden_bias=root * network.hidden_bias)
+    X_aug = add_intercept(X)
+    unit = objective_rounding_scale(network, X_aug, y, 0.1, "squared")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resolution = objective_rounding_scale(scaled, X_aug, scale * y, scale * 0.1, "squared")
+    assert 0 < unit <= 1e-12 * network.objective(X, y, 0.1)  # far below F for well-scaled data
+    assert resolution == pytest.approx(scale**2 * unit, rel=1e-12)
+
+
+#: (X, y, beta, fit_intercept, network) with eps |X| |y| >> beta, the network being the optimal set's before it refused
+PATH_BELOW_RESOLUTION_CASES = {
+    # features ~1e71, targets ~1e3, beta = 0.28: G1's most violating direction gives no decrease in floating point,
+    # and it raised 'numerical trouble'
+    "stall": ([[1.3872221604653146e+71], [6.86179410527213e+70], [-2.0749773983595903e+71], [-1.849158368481052e+71],
+               [-1.697157835669154e+71], [1.3767886412060007e+70]],
+              [1193.0236173651103, -887.3476453985058, -271.96505062715374, -1224.628452097861, 1083.5259787083917,
+               97.22131720808395], 0.28470837309246183, True,
+              ([[-1.0858011029727971e-38, 3.397490222417578e-81], [-2.2742243925021955e-35, -8.475754442649701e-94],
+                [3.0069420339500824e-35, -1.0916221007990998e-93]],
+               [1.0858011029727971e-38, -2.2742243925021955e-35, 3.0069420339500824e-35])),
+    # features ~1e4, targets ~1e11, beta ~ 1e-4: the descent to the restricted optimum raised F by 1.4 (at F = 2109),
+    # and it raised 'the objective increased along the path'
+    "increase": ([[6597.924688259041, 6930.303128096354], [558.2305845273179, -13413.194170252396]],
+                 [-90692608572.84883, 114296524852.7144], 9.805760028404453e-05, False,
+                 ([[85.81542584770293, -2061.977615706591], [1501.4284047234553, 1577.0646773801361],
+                   [1761.782687179634, -1677.2873094055878], [2564.346422437251, 106.72302094175618]],
+                  [2063.7625771848034, -2177.4802527578827, 2432.5235775093583, -2566.5662620446137])),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PATH_BELOW_RESOLUTION_CASES))
+def test_the_path_refuses_a_beta_below_the_resolution_of_the_dual_constraint(case):
+    # V(nu) ~ |X^T D nu| is known only to ~eps |X| |y|, far above beta (and rescaling X and y together changes beta's
+    # ratio to it not at all): both failures name beta now
+    X, y, beta, network = _case(PATH_BELOW_RESOLUTION_CASES, case)
+    X_aug = network.augment(X)
+    assert np.finfo(float).eps * np.linalg.norm(X_aug) * np.linalg.norm(y) > 1e3 * beta
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the path's restricted programs say so as well
+        with pytest.raises(ValueError, match=re.escape(f"beta={beta:.3g} is below the float64 resolution")):
+            nonincreasing_path(network.padded(max(network.width, len(y) + 1)), X, y, beta)
+
+
+def test_prune_reduces_an_interpolating_fit_of_huge_targets_to_independent_fits():
+    # the optimum of 2 samples with y ~ 1e65 has 4 neurons with dependent fits and F ~ 1e97 << eps^2 |y|^2 ~ 1e99:
+    # each pruning round moves the fit by ~eps |y|, and the test F_trial <= F (1 + 1e-12) refused every round, so
+    # prune returned all 4 neurons (more than n = 2, the contract); F is compared to its float64 resolution now
+    from sklearn_convexnn import prune
+    from sklearn_convexnn.landscape.pruning import independent_fits
+
+    X = np.array([[0.7517563848935073, -0.04919242023306602], [-0.7855846927244416, -0.40927400344485027]])
+    y = np.array([9.144134038962924e+63, 1.1956024819449668e+65])
+    beta = 0.000390865116058253
+    network = ReLUNetwork(np.array([[-2.6742742465814684e+32, -1.3932437041409844e+32],
+                                    [2.6289447865617314e+32, -1.7202934262858654e+31],
+                                    [-1.902280816905174e+31, -2.9070571100050433e+32],
+                                    [2.3037217364548884e+32, 1.1518608682274442e+32]]),
+                          np.array([3.015438735086052e+32, 2.6345672862000183e+32, 2.913274405869541e+32,
+                                    -2.5756392019784932e+32]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pruned = prune(network, X, y, beta)
+    assert pruned.width <= len(y) and independent_fits(pruned, X)
+    assert np.linalg.norm(pruned.predict(X) - network.predict(X)) <= 1e-14 * np.linalg.norm(y)
+    assert pruned.squared_weight_norm() <= network.squared_weight_norm() * (1 + 1e-12)
+    # the loss of a fit within a few ulps of y: F cannot be resolved below (eps |y|)^2
+    floor = (10 * np.finfo(float).eps * np.linalg.norm(y)) ** 2
+    assert pruned.objective(X, y, beta) <= network.objective(X, y, beta) + floor

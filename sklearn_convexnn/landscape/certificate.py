@@ -31,12 +31,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._numerics import safe_row_norms
 from ..arrangements import Arrangement, enumerate_patterns, sample_patterns
 from ..convex.dual import dual_lower_bound, max_dual_violation
 from ..losses import check_targets_for_loss, get_loss
 from ..network import ReLUNetwork, check_beta
 
-__all__ = ["Certificate", "dual_certificate", "network_rounding_scales", "rounding_scales"]
+__all__ = ["Certificate", "check_beta_resolution", "dual_certificate", "network_rounding_scales",
+           "objective_rounding_scale", "rounding_scales"]
 
 PATTERN_CHOICES = ("exact", "sample")
 
@@ -274,6 +276,81 @@ def network_rounding_scales(network, X_aug, y, beta):
     :math:`\frac\beta2\sum_j(\|\tilde w_j\|^2+\alpha_j^2)`; returns ``(violation_scale, objective_scale)``."""
     magnitude = np.maximum(X_aug @ network.augmented_weights.T, 0.0) @ np.abs(network.output_weights)
     return rounding_scales(X_aug, y, magnitude, 0.5 * beta * network.squared_weight_norm(), network.width)
+
+
+def check_beta_resolution(network, X_aug, y, beta, failure):
+    r"""Raise ValueError naming ``beta`` when it is below the float64 resolution :math:`\delta_V` of :math:`V`.
+
+    :math:`V(\nu)` is known only to :math:`\delta_V\approx\epsilon\|\tilde X\|\,\|y\|` (the first scale of
+    :func:`network_rounding_scales`); when that is at least :math:`\beta`, :math:`V\le\beta` can be neither reached
+    nor certified, and for the squared loss :math:`\nu^*=y-\hat y^*`, of order :math:`\beta/\|\tilde X\|` at
+    the optimum, is below the rounding of the difference. ``failure`` (what went wrong) is then explained by
+    ``beta``; rescaling X, y and ``beta`` together does not change :math:`\delta_V/\beta`, raising ``beta`` does.
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+        Scalar-output network at which :math:`\delta_V` is taken.
+    X_aug : ndarray of shape (n, D)
+        ``network.augment(X)``.
+    y : ndarray of shape (n,)
+    beta : float
+    failure : str
+        What went wrong, completing the message.
+
+    Raises
+    ------
+    ValueError
+        If :math:`\delta_V\ge\beta`.
+    """
+    resolution = network_rounding_scales(network, X_aug, y, beta)[0]
+    if resolution >= beta:
+        raise ValueError(
+            f"beta={beta:.3g} is below the float64 resolution of the dual constraint on these data: V(nu) is known "
+            f"only to about {resolution:.2g} (~eps |X| |y|, which rescaling X, y and beta together does not change), "
+            f"and {failure}; raise beta."
+        )
+
+
+def objective_rounding_scale(network, X_aug, y, beta, loss):
+    r"""Float64 rounding scale of :math:`F_m(\theta)` as :meth:`ReLUNetwork.objective` evaluates it.
+
+    With :math:`\mu_k=|y_k|+a_k` (:func:`rounding_scales`) the fit is known to :math:`c\,\epsilon\,\mu_k`; the
+    loss moves by at most its first-order change :math:`\langle|\nu|,c\,\epsilon\mu\rangle`,
+    :math:`\nu=-\nabla L(\hat y)`, plus :math:`\frac12(c\,\epsilon\|\mu\|)^2` (curvature at most 1 for both
+    losses), and the penalty :math:`R` by :math:`c\,\epsilon R`:
+
+    .. math:: \delta_{\rm eval}=c\,\epsilon\,(\langle|\nu|,\mu\rangle+R)+\tfrac12(c\,\epsilon\|\mu\|)^2+c\,\eta .
+
+    Unlike the :math:`\delta_F` of :func:`rounding_scales` (which bounds the gap, a difference of terms of size
+    :math:`\|\mu\|^2`) it is small where the fit is close to :math:`y`: it is the resolution to which two
+    values of :math:`F` can be compared, e.g. along a path. It scales like :math:`F` when the problem is
+    rescaled; norms are :func:`~sklearn_convexnn._numerics.safe_row_norms`.
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+        Scalar-output network.
+    X_aug : ndarray of shape (n, D)
+        ``network.augment(X)``.
+    y : ndarray of shape (n,)
+    beta : float
+    loss : str or loss object
+
+    Returns
+    -------
+    float
+    """
+    n, D = X_aug.shape
+    count = 4.0 * (n + network.width + D)
+    roundoff = count * np.finfo(float).eps
+    activations = np.maximum(X_aug @ network.augmented_weights.T, 0.0)
+    size = np.abs(y) + activations @ np.abs(network.output_weights)
+    nu = get_loss(loss).negative_gradient(activations @ network.output_weights, y)
+    penalty = 0.5 * beta * network.squared_weight_norm()
+    second_order = roundoff * float(safe_row_norms(size[None])[0])
+    return float(roundoff * (np.abs(nu) @ size + penalty) + 0.5 * second_order**2
+                 + count * np.finfo(float).smallest_subnormal)
 
 
 def certificate_of_fit(network, X, X_aug, y, beta, arrangement, loss, tol):

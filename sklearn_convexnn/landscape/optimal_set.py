@@ -41,12 +41,13 @@ from scipy.optimize import LinearConstraint, linprog, milp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from .._numerics import safe_row_norms
 from ..arrangements import Arrangement, add_intercept, enumerate_patterns
 from ..convex.dual import dual_constraint, dual_lower_bound
 from ..convex.program import ConvexProgram
 from ..losses import check_targets_for_loss, get_loss
 from ..network import ReLUNetwork, check_beta, check_data
-from .certificate import network_rounding_scales
+from .certificate import check_beta_resolution, network_rounding_scales
 from .stationary import refine_restricted
 
 __all__ = ["OptimalPolytope", "OptimalSet", "optimal_set", "MAX_VERTEX_SUBSETS"]
@@ -799,7 +800,7 @@ def _coefficients_of_blocks(tight, u, v, tol):
     coefficients = np.zeros(tight.directions.shape[0])
     for sign, blocks in ((1.0, u), (-1.0, v)):
         for block in blocks[np.any(blocks != 0, axis=1)]:
-            c = np.linalg.norm(block)
+            c = safe_row_norms(block[None])[0]  # the plain norm of a tiny block underflows to 0
             distance = np.linalg.norm(tight.directions - block / c, axis=1) + 2.0 * (tight.signs != sign)
             j = int(np.argmin(distance)) if distance.size else -1
             if j < 0 or distance[j] > tol:
@@ -921,7 +922,11 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
     Raises
     ------
     ValueError
-        On invalid input, or sampled (non-exhaustive) patterns.
+        On invalid input, or sampled (non-exhaustive) patterns; or, for a non-zero optimum of the squared loss, a
+        ``beta`` below the float64 resolution :math:`\delta_V\approx\epsilon\|\tilde X\|\,\|y\|` of the dual
+        constraint (:func:`~.certificate.check_beta_resolution`): :math:`\nu^*`, of order
+        :math:`\beta/\|\tilde X\|`, is then below the rounding of :math:`y-\hat y^*`, and the directions and the
+        polytope would be noise. Rescaling X, y and ``beta`` together does not change that; raising ``beta`` does.
     RuntimeError
         If polishing loses every optimal block while the solver's solution is clearly better than
         the zero network (badly scaled data); never a silently wrong optimal set.
@@ -969,7 +974,13 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
         solution = ConvexProgram(X_aug, y, beta, arrangement, loss=loss).solve("cvxpy", tol=1e-9)
-    tight, coefficients = _polish(solution, X_aug, y, beta, masks, loss, tol)
+    try:
+        tight, coefficients = _polish(solution, X_aug, y, beta, masks, loss, tol)
+    except RuntimeError:
+        if loss == "squared":  # name beta when it explains the failure (as below for a polished fit)
+            check_beta_resolution(solution.to_network(), X_aug, y, beta,
+                                  "the solver's solution could not be polished")
+        raise
     fit = tight.columns @ coefficients
     nu = loss_object.negative_gradient(fit, y)
 
@@ -994,6 +1005,14 @@ def optimal_set(X, y, beta, patterns="exact", fit_intercept=True, loss="squared"
         dual_violation=violation / beta - 1.0, tightness_margin=tight.margin, **common,
     )
     network = result.network(coefficients)
+    if loss == "squared":
+        # nu* = y - y*, of order beta / |X|, is known only to eps |y|; the logistic nu = y sigma(-y y*) is accurate
+        # relative to itself, and small values of it are resolved
+        check_beta_resolution(
+            network, X_aug, y, beta,
+            f"V/beta - 1 = {violation / beta - 1.0:.2g} at the polished fit: the optimal dual vector, the tight "
+            "directions and the polytope are rounding noise",
+        )
     objective = network.objective(X, y, beta, loss)
     gap = objective - dual_lower_bound(nu, y, beta, violation, loss)
     object.__setattr__(result, "objective", objective)

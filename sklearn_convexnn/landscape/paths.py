@@ -48,9 +48,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from .._numerics import safe_row_norms
 from ..losses import get_loss
 from ..network import ReLUNetwork
-from .certificate import certificate_of_fit, check_network, check_problem, check_tol, resolve_patterns
+from .certificate import (certificate_of_fit, check_beta_resolution, check_network, check_problem, check_tol,
+                          objective_rounding_scale, resolve_patterns)
 from .pruning import fit_matrix, merge_blocks, pruning_rounds, scale_neurons
 from .stationary import balanced_network, network_blocks, network_from_blocks, solve_restricted
 
@@ -84,7 +86,8 @@ class LossPath:
     segment_start : ndarray of int
         Index in ``networks`` of the first point of each segment.
     max_increase : float
-        :math:`\max_k F(\theta_{k+1})-F(\theta_k)` (:math:`\le` ``tol`` :math:`\max(1,|F(\theta_0)|)`).
+        :math:`\max_k F(\theta_{k+1})-F(\theta_k)` (:math:`\le\mathrm{tol}\,|F(\theta_0)|+\delta_k+\delta_{k+1}`,
+        :math:`\delta` the float64 resolution of :math:`F`, :func:`~.certificate.objective_rounding_scale`).
     width : int
     """
 
@@ -202,8 +205,10 @@ class _Recorder:
 
     def __init__(self, start, X, y, beta, loss, n_points):
         self.X, self.y, self.beta, self.loss, self.n_points = X, y, beta, loss, n_points
+        self.X_aug = start.augment(X)
         self.networks = [start]
         self.objectives = [start.objective(X, y, beta, loss)]
+        self.rounding = [objective_rounding_scale(start, self.X_aug, y, beta, loss)]
         self.t = [0.0]
         self.names, self.starts = [], []
 
@@ -222,6 +227,7 @@ class _Recorder:
             network = segment(float(s))
             self.networks.append(network)
             self.objectives.append(network.objective(self.X, self.y, self.beta, self.loss))
+            self.rounding.append(objective_rounding_scale(network, self.X_aug, self.y, self.beta, self.loss))
             self.t.append(k + float(s))
         return self.current
 
@@ -236,19 +242,36 @@ def _reduce(recorder, X_aug):
 
 
 def _best_size(prediction, column, y, beta, loss):
-    r""":math:`c^\star=\arg\min_{c\ge0}L(\hat y+c\,a)+\beta c` (convex in :math:`c`)."""
+    r""":math:`c^\star=\arg\min_{c\ge0}\varphi(c)`, :math:`\varphi(c)=L(\hat y+c\,a)+\beta c` (convex in :math:`c`).
+
+    The search starts from twice the Newton step :math:`c_N=(a^\top\nu-\beta)/\|a\|^2`
+    (:math:`\nu=-\nabla L(\hat y)`; the minimizer itself for the squared loss), doubled until :math:`\varphi`
+    increases, and runs on :math:`\tau=c/c_{\rm upper}\in[0,1]` with :math:`(\varphi-\varphi(0))/|\varphi(0)|`:
+    both of order one at every scale of the data, where :math:`c` and :math:`\varphi` themselves can be
+    1e-200 or 1e250 (and their products in the bracketing overflow). Norms are scaled
+    (:func:`~sklearn_convexnn._numerics.safe_row_norms`). Returns 0 when no :math:`c>0` lowers
+    :math:`\varphi` in floating point.
+    """
     loss = get_loss(loss)
 
     def phi(c):
         return loss.value(prediction + c * column, y) + beta * c
 
-    upper = 1.0 / max(float(column @ column), 1e-300)
+    length = float(safe_row_norms(column[None])[0])
+    slope = float(column @ loss.negative_gradient(prediction, y)) - beta
+    if length == 0.0 or not slope > 0.0:
+        return 0.0
+    start = phi(0.0)
+    upper = 2.0 * (slope / length) / length
     for _ in range(200):
         if phi(upper) > phi(0.5 * upper):
             break
         upper *= 2.0
-    result = minimize_scalar(phi, bounds=(0.0, upper), method="bounded", options={"xatol": 1e-14 * upper})
-    return float(result.x) if phi(result.x) < phi(0.0) else 0.0
+    unit = max(abs(start), np.finfo(float).smallest_subnormal)
+    result = minimize_scalar(lambda tau: (phi(tau * upper) - start) / unit, bounds=(0.0, 1.0), method="bounded",
+                             options={"xatol": 1e-14})
+    size = float(result.x) * upper
+    return size if phi(size) < start else 0.0
 
 
 def _global_optimum(recorder, X_aug, arrangement, tol, max_rounds):
@@ -279,6 +302,11 @@ def _global_optimum(recorder, X_aug, arrangement, tol, max_rounds):
             # a violation this small gains less than the rounding of F along its direction: the numerical end
             if certificate.max_violation <= beta * (1.0 + ROUNDING_STOP_TOL) + certificate.violation_tolerance:
                 return current
+            check_beta_resolution(
+                current, X_aug, y, beta,
+                f"the most violating direction (V/beta - 1 = {certificate.relative_violation - 1:.2g}) gives no "
+                "decrease of F in floating point, so no network can be certified globally optimal",
+            )
             raise RuntimeError("the most violating direction does not decrease the objective (numerical trouble).")
         recorder.add("add-neuron", _add_neuron_segment(current, int(free[0]), direction, sign, size))
     raise RuntimeError(f"algorithm G1 did not reach a global optimum within {max_rounds} rounds.")
@@ -317,7 +345,10 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
         Grid points per segment.
     loss : {"squared", "logistic"}, default="squared"
     tol : float, default=1e-8
-        Allowed increase between consecutive grid points, relative to :math:`\max(1,|F(\text{start})|)`.
+        Allowed increase between consecutive grid points, relative to :math:`|F(\text{start})|`, beyond the
+        float64 resolution of the two values (:func:`~.certificate.objective_rounding_scale`, which scales with
+        the data; where :math:`F` is below it, e.g. a fit that interpolates :math:`y` to rounding with a
+        negligible penalty, the objectives along the path are rounding noise).
     patterns : "exact" or Arrangement, default="exact"
         Exhaustive patterns of the augmented data (sampled patterns cannot certify the end).
     max_rounds : int or None
@@ -333,7 +364,12 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
     ValueError
         Bad input; ``start.width`` below what the construction needs (G1: :math:`n+1`; with a
         target: the target's width and (neurons of the reduced start) + (neurons of the reduced
-        target)); a ``target`` that is not a global optimum; non-exhaustive ``patterns``.
+        target)); a ``target`` that is not a global optimum; non-exhaustive ``patterns``; a ``beta`` below
+        the float64 resolution :math:`\delta_V\approx\epsilon\|\tilde X\|\,\|y\|` of the dual constraint
+        (:func:`~.certificate.rounding_scales`; e.g. features ~1e70, targets ~1e3 and :math:`\beta\sim0.3`),
+        found when G1's most violating direction gives no decrease in floating point, or when the objective
+        increased along the path: :math:`V\le\beta` can then be neither reached nor certified (nor the
+        restricted programs solved to that accuracy), at any common scale of the data.
     RuntimeError
         If the objective increased by more than ``tol`` along the computed path (never silently), or G1
         finds no descent along a direction violating the dual constraint beyond that certificate, or runs
@@ -362,10 +398,21 @@ def nonincreasing_path(start, X, y, beta, target=None, *, n_points=20, loss="squ
 
     objectives = np.asarray(recorder.objectives)
     increase = float(np.max(np.diff(objectives), initial=-np.inf)) if len(objectives) > 1 else 0.0
-    if increase > tol * max(1.0, abs(objectives[0])):
+    # relative to F(start) plus the float64 resolution of the two values compared: an absolute floor (max(1, |F|))
+    # would accept any increase of a problem in small units of y, and F cannot be compared more finely
+    rounding = np.asarray(recorder.rounding)
+    allowed = tol * abs(objectives[0]) + rounding[:-1] + rounding[1:]
+    if len(objectives) > 1 and np.any(np.diff(objectives) > allowed):
+        k = int(np.argmax(np.diff(objectives) - allowed))
+        check_beta_resolution(
+            recorder.networks[k], recorder.X_aug, y, beta,
+            f"the objective increased by {objectives[k + 1] - objectives[k]:.3e} along the path (the restricted "
+            "programs cannot be solved more accurately)",
+        )
         raise RuntimeError(
-            f"the objective increased by {increase:.3e} along the path (tolerance {tol:.1e}); "
-            "the solver was not accurate enough."
+            f"the objective increased by {objectives[k + 1] - objectives[k]:.3e} along the path (allowed: "
+            f"tol={tol:.1e} times |F(start)| = {abs(objectives[0]):.3e}, plus its float64 resolution "
+            f"{rounding[k] + rounding[k + 1]:.2e}); the solver was not accurate enough."
         )
     return LossPath(
         networks=recorder.networks,

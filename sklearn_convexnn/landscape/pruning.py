@@ -24,7 +24,7 @@ import numpy as np
 
 from .._numerics import safe_row_norms
 from ..network import ReLUNetwork
-from .certificate import check_problem, check_tol
+from .certificate import check_problem, check_tol, objective_rounding_scale
 from .stationary import balanced_network, network_blocks
 
 __all__ = ["PruningRound", "prune", "merge_blocks", "pruning_rounds", "scale_neurons", "fit_matrix", "independent_fits"]
@@ -226,6 +226,9 @@ def pruning_rounds(network, X, y, beta, loss, rank_tol=RANK_TOL):
     current = network
     objective = current.objective(X, y, beta, loss)
     prediction = current.predict(X)
+    # size of the fit's terms, sum_j |alpha_j| (x_k^T w_j)_+ (>= |prediction|): the scale of its rounding
+    terms = np.maximum(X_aug @ network.augmented_weights.T, 0.0) @ np.abs(network.output_weights)
+    terms = safe_row_norms(terms[None])[0]
     for _ in range(network.width):
         A = fit_matrix(current, X_aug)
         active = np.flatnonzero(np.any(A != 0, axis=0))
@@ -249,9 +252,12 @@ def pruning_rounds(network, X, y, beta, loss, rank_tol=RANK_TOL):
             step = PruningRound(delta, int(active[k]), float(delta[active] @ sizes))
             trial = scale_neurons(current, step.factors(1.0))
             trial_objective = trial.objective(X, y, beta, loss)
-            bound = ROUNDING * max(1.0, abs(objective))
-            moved = np.linalg.norm(trial.predict(X) - prediction)
-            if trial_objective <= objective + bound and moved <= 1e3 * ROUNDING * max(1.0, np.linalg.norm(prediction)):
+            # relative to F and to the size of the fit's terms, plus the resolution of F in float64: an absolute
+            # floor (max(1, |F|)) would accept any change of a problem in small units of y
+            bound = (ROUNDING * abs(objective) + objective_rounding_scale(current, X_aug, y, beta, loss)
+                     + objective_rounding_scale(trial, X_aug, y, beta, loss))
+            moved = safe_row_norms((trial.predict(X) - prediction)[None])[0]
+            if trial_objective <= objective + bound and moved <= 1e3 * ROUNDING * terms:
                 accepted = (step, trial, trial_objective)
                 break
         if accepted is None:
@@ -267,7 +273,12 @@ def prune(network, X, y, beta, loss="squared", *, rank_tol=RANK_TOL):
     Steps: zero-fit neurons removed; every neuron balanced (B1); neurons of one (pattern, sign)
     block merged (B2); then rounds of B3 (module docstring) until the column-normalized fits
     :math:`a_j=\alpha_j(\tilde X\tilde w_j)_+` are independent. Predictions are unchanged (to rounding),
-    the objective does not increase, and at a global optimum it is unchanged.
+    the objective does not increase, and at a global optimum it is unchanged: every round is checked, in
+    float64, to move the predictions by at most :math:`10^{-9}` of the size :math:`\|\sum_j|\alpha_j|(\tilde
+    X\tilde w_j)_+\|` of their terms and to raise :math:`F` by at most :math:`10^{-12}|F|` plus the resolution of
+    :math:`F` (:func:`~.certificate.objective_rounding_scale`); both scale with the data. Where :math:`F` itself
+    is below that resolution (a fit that interpolates :math:`y` to rounding, with a negligible penalty) the
+    objective is rounding noise, and its last digits may differ from the input's.
 
     Parameters
     ----------

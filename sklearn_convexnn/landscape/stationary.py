@@ -28,6 +28,7 @@ import numpy as np
 from scipy.linalg import null_space
 from sklearn.exceptions import ConvergenceWarning
 
+from .._numerics import safe_row_norms
 from ..arrangements import Arrangement
 from ..convex.dual import dual_constraint, project_onto_cone
 from ..convex.program import ConvexProgram
@@ -178,7 +179,7 @@ class RestrictedOptimum:
 
 def _tight_rows(X, vector, rtol):
     """Rows ``k`` with ``|x_k^T vector| <= rtol * ||x_k|| * ||vector||``."""
-    return np.abs(X @ vector) <= rtol * np.linalg.norm(X, axis=1) * np.linalg.norm(vector)
+    return np.abs(X @ vector) <= rtol * safe_row_norms(X) * safe_row_norms(vector[None])[0]
 
 
 def block_fit(X, masks, blocks):
@@ -284,10 +285,10 @@ def _off_kkt(X, masks, nu, beta, U, rounding):
     both are tested to the relative tolerance ``KKT_TOL``, the second also to the rounding scale
     ``rounding`` of the dual values.
     """
-    row_norms = np.linalg.norm(X, axis=1)
+    row_norms = safe_row_norms(X)
     wrong = []
     for (i, s), u in U.items():
-        norm = np.linalg.norm(u)
+        norm = safe_row_norms(u[None])[0]
         rows = np.where(masks[:, i], 1.0, -1.0) * (X @ u)
         along = s * float(nu @ (masks[:, i] * (X @ u)))
         if np.any(rows < -KKT_TOL * row_norms * norm) or along < (beta * (1.0 - KKT_TOL) - rounding) * norm:
@@ -300,7 +301,7 @@ def _dual_rounding(X, y, masks, beta, U):
     magnitude = np.zeros(X.shape[0])
     for (i, _), u in U.items():
         magnitude += masks[:, i] * np.abs(X @ u)
-    penalty = beta * sum(np.linalg.norm(u) for u in U.values())
+    penalty = beta * sum(safe_row_norms(u[None])[0] for u in U.values())
     return rounding_scales(X, y, magnitude, penalty, len(U))[0]
 
 
@@ -315,12 +316,14 @@ def refine_restricted(X, y, beta, loss, masks, blocks, u, v, max_outer=25):
     its dual direction (:func:`_off_kkt`).
     """
     start = {(i, 1): u[i] for i in range(len(u))} | {(i, -1): v[i] for i in range(len(v))}
-    scale = max((np.linalg.norm(b) for b in start.values()), default=0.0)
+    # scaled norms: the solver's blocks of tiny or huge data under- or overflow the plain norm
+    sizes = dict(zip(start, safe_row_norms(np.array(list(start.values())).reshape(len(start), X.shape[1]))))
+    scale = max(sizes.values(), default=0.0)
     U, faces = {}, {}
     for (i, s), block in start.items():
-        if blocks[i, 0 if s > 0 else 1] and np.linalg.norm(block) > NOISE_BLOCK * scale and scale > 0:
+        if blocks[i, 0 if s > 0 else 1] and sizes[(i, s)] > NOISE_BLOCK * scale and scale > 0:
             block = project_onto_cone(block, X, masks[:, i])
-            if np.linalg.norm(block) > 0:
+            if np.any(block != 0):
                 U[(i, s)] = block
                 faces[(i, s)] = _tight_rows(X, block, 1e-6)
     violation, off, rounding = np.inf, [], 0.0
@@ -343,15 +346,15 @@ def refine_restricted(X, y, beta, loss, masks, blocks, u, v, max_outer=25):
             i, k = key[0], 0 if key[1] > 0 else 1
             direction = constraint.directions[i, k]
             if key in U:
-                U[key] = np.linalg.norm(U[key]) * direction
+                U[key] = safe_row_norms(U[key][None])[0] * direction
             else:
                 # start at the minimizer t = (V - beta)/||a||^2 of the quadratic model along the column
                 # a = (X u)_+, capped so the fit moves by at most ||nu||; a zero column cannot lower the
                 # loss (its value above beta is rounding) and is not added
-                length = float(np.linalg.norm(np.maximum(X @ direction, 0.0)))
+                length = float(safe_row_norms(np.maximum(X @ direction, 0.0)[None])[0])
                 if length == 0.0:
                     continue
-                step = min(values[i, k] - beta, float(np.linalg.norm(nu)) * length) / length**2
+                step = min((values[i, k] - beta) / length, float(safe_row_norms(nu[None])[0])) / length
                 U[key] = step * direction
             faces[key] = _tight_rows(X, direction, 1e-9)
     P, D = masks.shape[1], X.shape[1]
@@ -639,7 +642,7 @@ def stationarity(network, X, y, beta, loss="squared", *, polish=True, tol=1e-6, 
     gradient = network.gradient(X, y, beta, loss).to_vector()
     return StationarityReport(
         is_stationary=optimal,
-        gradient_norm=float(np.linalg.norm(gradient)),
+        gradient_norm=float(safe_row_norms(gradient[None])[0]),
         subsampled_patterns=own.arrangement,
         subsampled_blocks=own.blocks,
         subsampled_optimum=float(optimum),
@@ -649,7 +652,7 @@ def stationarity(network, X, y, beta, loss="squared", *, polish=True, tol=1e-6, 
         classification=classification,
         objective=float(objective),
         polished=judged,
-        polish_distance=float(np.linalg.norm(judged.to_vector() - network.to_vector())),
+        polish_distance=float(safe_row_norms((judged.to_vector() - network.to_vector())[None])[0]),
         polish_objective_change=float(objective - judged.objective(X, y, beta, loss)),
         tol=tol,
     )
