@@ -169,6 +169,26 @@ def test_target_must_be_a_global_optimum():
         nonincreasing_path(spurious.padded(12), X, y, beta, target=ReLUNetwork(np.ones((1, 1)), np.ones(1)))
 
 
+@pytest.mark.parametrize("c", [1e-6, 1e-100, 1e100])
+def test_the_target_check_does_not_depend_on_the_units_of_y(c):
+    """(X, c y, c beta) is (X, y, beta) with every objective times c^2 (neurons scaled by sqrt(c)): a spurious
+    target is refused and the optimum reached at every c (an absolute floor max(1, |F|) let the spurious target
+    through at c = 1e-6, and the path then rose)."""
+    X, y, beta = DATA_1D.X, DATA_1D.y, DATA_1D.beta
+    optimum = ConvexReLURegressor(beta=beta, patterns="exact").fit(X, y).network_
+    spurious = fit_mlp(X, y, beta, 3, random_state=17).network
+    start = fit_mlp(X, y, beta, 12, random_state=3).network
+
+    def scaled(network):
+        return ReLUNetwork(network.hidden_weights * np.sqrt(c), network.output_weights * np.sqrt(c),
+                           network.hidden_bias * np.sqrt(c))
+
+    with pytest.raises(ValueError, match="target is not a global optimum"):
+        nonincreasing_path(scaled(start), X, c * y, c * beta, target=scaled(spurious).padded(3), n_points=3)
+    path = nonincreasing_path(scaled(start), X, c * y, c * beta, target=scaled(optimum), n_points=3)
+    assert path.objectives[-1] / c**2 == pytest.approx(optimum.objective(X, y, beta), rel=1e-9)
+
+
 # ------------------------------------------------------------------------------ properties
 @settings(max_examples=8, deadline=None)
 @given(

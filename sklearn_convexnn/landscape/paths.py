@@ -443,7 +443,9 @@ def _path_to_target(recorder, start, target, X, X_aug, y, beta, loss, arrangemen
     full = solve_restricted(X_aug, y, beta, arrangement, np.ones((arrangement.n_patterns, 2), dtype=bool), loss)
     optimum = full.objective
     target_objective = target.objective(X, y, beta, loss)
-    if target_objective - optimum > tol * max(1.0, abs(optimum)):
+    # relative to the optimum plus the float64 resolution of F (an absolute floor max(1, |F|) would accept any
+    # target of a problem in small units of y, whose path then rises)
+    if target_objective - optimum > tol * abs(optimum) + objective_rounding_scale(target, X_aug, y, beta, loss):
         raise ValueError(
             f"target is not a global optimum: its objective {target_objective:.12g} exceeds the optimal "
             f"value {optimum:.12g}."
