@@ -17,6 +17,7 @@ from sklearn_convexnn.convex.dual import dual_constraint
 from sklearn_convexnn.convex.program import ConvexProgram
 from sklearn_convexnn.datasets import example_hb, example_he, make_continuum, make_teaching_1d, make_teaching_2d
 from sklearn_convexnn.landscape.optimal_set import OptimalSet, optimal_set
+from sklearn_convexnn.landscape.staircase import critical_widths
 from sklearn_convexnn.network import ReLUNetwork
 
 RTOL = 1e-7
@@ -348,3 +349,27 @@ def test_reported_violation_is_that_of_the_reported_fit():
     assert S.dual_violation == pytest.approx(violation / S.beta - 1.0, rel=1e-12)
     if S.dual_violation > S.tol:
         assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
+
+
+@pytest.mark.parametrize("c", [1e-6, 1e-60, 1e60])
+def test_the_optimal_set_does_not_depend_on_the_units_of_y(he, c):
+    """(X, c y, c beta) is (X, y, beta) with coefficients times c and objectives times c^2: the same segment, the
+    same two vertices (scaled), the same widths (an absolute residual floor of 1 took every support as a vertex
+    of a problem in small units of y: 12 vertices of a unique optimal set at c = 1e-60)."""
+    data, S = he
+    scaled = optimal_set(data.X, c * data.y, c * data.beta)
+    assert scaled.objective / c**2 == pytest.approx(S.objective, rel=1e-9)
+    assert (scaled.min_width, scaled.max_width, scaled.dimension, scaled.is_unique) == (1, 3, 1, False)
+    expected = sorted(S.vertices(), key=np.count_nonzero)
+    got = sorted(scaled.vertices(), key=np.count_nonzero)
+    assert len(got) == len(expected) == 2
+    for vertex, reference in zip(got, expected):
+        np.testing.assert_allclose(vertex / c, reference, rtol=1e-8, atol=1e-12)
+    widths = critical_widths(scaled)
+    assert (widths.m_star, widths.M_star) == (critical_widths(S).m_star, critical_widths(S).M_star)
+    unique = make_teaching_1d(8)
+    reference = optimal_set(unique.X, unique.y, unique.beta)
+    small = optimal_set(unique.X, c * unique.y, c * unique.beta)
+    assert reference.is_unique and small.is_unique
+    assert len(small.vertices()) == len(reference.vertices()) == 1
+    assert critical_widths(small).m_star == critical_widths(reference).m_star

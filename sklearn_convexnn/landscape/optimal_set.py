@@ -119,9 +119,14 @@ class OptimalPolytope:
         """:math:`\\operatorname{rank}A`."""
         return _rank(self.columns)
 
-    @property
+    @cached_property
     def _scale(self):
-        return max(1.0, float(np.linalg.norm(self.fit)))
+        r"""Size of the fit's terms, :math:`\max(\|\hat y^*\|,\ \max_j\|a_j\|\,\mathbf 1^\top c)\ge\|\sum_jc_ja_j\|`:
+        residuals are judged relative to it, in the units of :math:`y` (an absolute floor of 1 accepted every
+        point of a problem in small units of y as a vertex)."""
+        largest = float(safe_row_norms(self.columns.T).max(initial=0.0))
+        return max(float(safe_row_norms(self.fit[None])[0]), largest * self.coefficient_sum,
+                   np.finfo(float).smallest_normal)
 
     def contains(self, coefficients, atol=1e-8):
         r"""Return whether :math:`c\ge0` and :math:`Ac=\hat y^*` to a relative tolerance ``atol``.
@@ -130,7 +135,8 @@ class OptimalPolytope:
         ----------
         coefficients : array of shape (p,)
         atol : float, default=1e-8
-            Relative to :math:`\max(1,\|\hat y^*\|)` (residual) and :math:`\mathbf 1^\top c` (signs).
+            Relative to the size of the fit's terms :math:`\max(\|\hat y^*\|,\max_j\|a_j\|\mathbf 1^\top c)`
+            (residual) and to :math:`\mathbf 1^\top c` (signs).
 
         Returns
         -------
@@ -560,7 +566,7 @@ class OptimalSet:
             raise ValueError(f"coefficients must have shape ({self.n_directions},), got {c.shape}.")
         if not np.all(np.isfinite(c)):
             raise ValueError("coefficients must be finite.")
-        if np.any(c < -1e-12 * max(1.0, self.polytope.coefficient_sum)):
+        if np.any(c < -1e-12 * self.polytope.coefficient_sum):
             raise ValueError("coefficients must be non-negative.")
         return np.maximum(c, 0.0)
 

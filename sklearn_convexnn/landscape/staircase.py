@@ -558,7 +558,7 @@ def _edge_walk(polytope, c_start, c_target):
         basis[leaving] = entering
     else:
         raise RuntimeError("the simplex walk between vertices did not terminate.")
-    if np.linalg.norm(vertices[-1] - c_target) > 1e-8 * max(1.0, polytope.coefficient_sum):
+    if np.linalg.norm(vertices[-1] - c_target) > 1e-8 * polytope.coefficient_sum:
         vertices.append(c_target)  # numerically equal optimal vertex reached: finish the edge
     return vertices
 
