@@ -472,3 +472,19 @@ def test_projections_onto_thin_wedges_are_never_below_the_projection():
               max_dual_violation(nu, X, mask[:, None], blocks=np.array([[True, False]]))[0]]
     for value in values:
         assert exact * (1 - 1e-14) <= value <= exact * (1 + 1e-10)
+
+
+def test_the_recomputed_point_on_nearly_cancelling_rows_stays_the_projection():
+    # rows 1 and 3 nearly cancel: the least-squares multipliers on all four rows are ~5e5 with one of them negative,
+    # and clipping it at 0 threw the point to |u| = 4.67 against |g| = 0.69 (max_dual_violation reported V = 2390
+    # for a true 288)
+    from sklearn_convexnn.convex.dual import _certified_points
+
+    E = np.array([[0.7233840340924699, 0.1661459578969791, 0.6520993946179907, -0.04614597073695522],
+                  [0.029329150432055487, -0.617611775102217, 0.24820097799777716, 0.1819771683925157],
+                  [-0.4627525757333835, 0.20920304187487854, -0.406278861583141, -0.24043114854528255],
+                  [-0.02932915060514132, 0.6176117753501539, -0.24820097803242952, -0.18197716865138222]])
+    g = np.array([0.04871197011395328, -0.3337337564791584, -0.6015049770361887, -0.08216719954578258])
+    exact = float(np.sqrt(float(_exact_squared_projection(g, E, np.ones(4, dtype=bool), rows=[0, 1, 3]))))
+    point = _certified_points(g[None], E[None], np.zeros((1, 4)))[0]
+    assert exact * (1 - 1e-14) <= np.linalg.norm(point) <= exact * (1 + 1e-10)  # 0.4968662261155...

@@ -411,36 +411,47 @@ def _combination(G, lam, E):
     return total + error
 
 
-def _certified_points(G, E):
-    r"""The point :math:`g+E^\top\lambda` for multipliers :math:`\lambda\ge0` of the rows ``E`` nearly minimising its norm.
+def _certified_points(G, E, lam):
+    r"""The shortest of a few points :math:`g+E^\top\lambda` with :math:`\lambda\ge0`, summed accurately.
 
     Every :math:`\lambda\ge0` gives :math:`\|\Pi_{\mathcal K}(g)\|\le\|g+E^\top\lambda\|` (the distance from
-    :math:`g` to the polar cone), so the norm of the point is an upper bound on the projection whatever the rows,
+    :math:`g` to the polar cone), so the norm of each point is an upper bound on the projection whatever the rows,
     once the point is summed accurately (:func:`_combination`). On the active rows of :math:`\Pi_{\mathcal K}(g)`
     it exceeds the projection by :math:`\|E^\top(\lambda-\lambda^\star)\|^2/(2\|\Pi_{\mathcal K}(g)\|)` only
-    (:math:`E\,\Pi_{\mathcal K}(g)=0`): :math:`\lambda` is the least-squares solution (SVD, backward stable on the
-    unit rows), refined once against the accurate residual, and clipped at 0.
+    (:math:`E\,\Pi_{\mathcal K}(g)=0`). The candidates: :math:`\lambda=0`, the given multipliers, scipy's NNLS
+    on the unit rows, and that NNLS point refined once on its positive rows against the accurate residual (a
+    least-squares step by SVD, clipped at 0; clipping alone can throw a point far off where two rows nearly
+    cancel, hence the others).
 
     Parameters
     ----------
     G : ndarray of shape (m, d)
     E : ndarray of shape (m, k, d)
         Signed constraint rows, zero rows for none.
+    lam : ndarray of shape (m, k)
+        Multipliers :math:`\ge0` of the rows ``E``.
 
     Returns
     -------
     ndarray of shape (m, d)
     """
+    from scipy.optimize import nnls
+
     norms = np.linalg.norm(E, axis=2)
     inverse_norms = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    solver = np.linalg.pinv((E * inverse_norms[:, :, None]).transpose(0, 2, 1))  # (m, k, d)
-    lam = np.zeros(norms.shape)
-    points = G
-    for _ in range(2):
-        step = -np.matmul(solver, points[:, :, None])[:, :, 0] * inverse_norms
-        lam = np.maximum(lam + step, 0.0)
-        points = _combination(G, lam, E)
-    return points
+    unit = (E * inverse_norms[:, :, None]).transpose(0, 2, 1)  # (m, d, k), unit columns
+    fitted = np.zeros_like(lam)
+    for b in range(len(G)):
+        rows = norms[b] > 0
+        if rows.any():
+            fitted[b, rows] = nnls(unit[b][:, rows], -G[b], maxiter=50 * np.count_nonzero(rows) + 100)[0]
+    fitted *= inverse_norms
+    free = np.where((fitted > 0)[:, None, :], unit, 0.0)
+    step = -np.matmul(np.linalg.pinv(free), _combination(G, fitted, E)[:, :, None])[:, :, 0] * inverse_norms
+    candidates = np.stack([G, _combination(G, lam, E), _combination(G, fitted, E),
+                           _combination(G, np.maximum(fitted + step, 0.0), E)])
+    shortest = np.argmin(np.linalg.norm(candidates, axis=2), axis=0)
+    return candidates[shortest, np.arange(len(G))]
 
 
 def _project_chunk(X, X_unit, row_norms, masks, G, active, stop_below, tol, max_iter, rows_per_round):
@@ -542,7 +553,11 @@ def _project_chunk(X, X_unit, row_norms, masks, G, active, stop_below, tol, max_
     if len(recheck):
         rows = batch.act[recheck]
         signs = np.where(rows >= 0, row_signs[recheck[:, None], np.maximum(rows, 0)], 0)
-        points[recheck] = _certified_points(G[recheck], X[np.maximum(rows, 0)] * signs[:, :, None])
+        E = X[np.maximum(rows, 0)] * signs[:, :, None]
+        lam = np.zeros(rows.shape)  # the method's multipliers where its rows are still the active ones
+        kept = ~fallback[recheck]
+        lam[kept] = batch.lam[recheck[kept]]
+        points[recheck] = _certified_points(G[recheck], E, lam)
         values[recheck] = safe_row_norms(points[recheck])
     return points, values, batch.act, exact, int(steps.max(initial=0))
 
