@@ -107,6 +107,23 @@ def test_nnls_fallback_projection_with_the_chunks_int8_row_signs():
         np.testing.assert_allclose(point, project_onto_cone(g, X, mask), atol=1e-10 * np.linalg.norm(g))
 
 
+def test_compensated_combination_is_the_sum_in_rational_arithmetic():
+    """g + E^T lambda on two rows 1e-9 apart with opposite signs and lambda ~ 1e11: the terms cancel to |u| ~ 1e2,
+    the plain sum keeps ~7 digits of it, the compensated one all but the last few bits."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(3)
+    row = rng.standard_normal(4)
+    E = np.array([[row, -(row * (1 + 1e-9) + 1e-9 * rng.standard_normal(4)), rng.standard_normal(4)]])
+    lam = np.array([[1.0443e11, 1.0443e11 * (1 - 3e-10), 24.1]])
+    g = rng.standard_normal((1, 4))
+    exact = [Fraction(g[0, j]) + sum(Fraction(lam[0, k]) * Fraction(E[0, k, j]) for k in range(3)) for j in range(4)]
+    exact = np.array([float(v) for v in exact])
+    plain = g[0] + lam[0] @ E[0]
+    assert np.abs(plain - exact).max() > 1e-8 * np.abs(exact).max()  # the cancellation the compensation is for
+    np.testing.assert_allclose(dual._combination(g, lam, E)[0], exact, rtol=0, atol=4 * np.spacing(np.abs(exact).max()))
+
+
 @pytest.mark.parametrize("d", [8, 40])
 def test_projection_of_a_vector_of_the_polar_cone_is_zero(d):
     """g = -X^T S lambda with lambda >= 0 lies in the polar cone, so its projection is 0: d rows end active

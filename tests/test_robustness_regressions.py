@@ -638,3 +638,71 @@ def test_prune_reduces_an_interpolating_fit_of_huge_targets_to_independent_fits(
     # the loss of a fit within a few ulps of y: F cannot be resolved below (eps |y|)^2
     floor = (10 * np.finfo(float).eps * np.linalg.norm(y)) ** 2
     assert pruned.objective(X, y, beta) <= network.objective(X, y, beta) + floor
+
+
+def _exact_squared_projection(g, X, mask, rows):
+    r""":math:`\|\Pi_{\mathcal K}(g)\|^2` in rational arithmetic, with its KKT conditions checked exactly.
+
+    On the active ``rows``, :math:`u=g+E^\top\lambda` with :math:`Eu=0`; it is the projection iff
+    :math:`\lambda\ge0` and :math:`(2D-I)Xu\ge0` (all rows).
+    """
+    from fractions import Fraction
+
+    signed = [[Fraction(float(x)) * (1 if m else -1) for x in row] for row, m in zip(X, mask)]
+    point = [Fraction(float(x)) for x in g]
+    E = [signed[k] for k in rows]
+    gram = [[sum(a * b for a, b in zip(e, f)) for f in E] + [-sum(a * b for a, b in zip(e, point))] for e in E]
+    for c in range(len(E)):  # Gauss-Jordan on [EE' | -Eg]
+        pivot = next(r for r in range(c, len(E)) if gram[r][c] != 0)
+        gram[c], gram[pivot] = gram[pivot], gram[c]
+        for r in range(len(E)):
+            if r != c:
+                gram[r] = [a - gram[r][c] / gram[c][c] * b for a, b in zip(gram[r], gram[c])]
+    lam = [gram[r][-1] / gram[r][r] for r in range(len(E))]
+    assert all(v >= 0 for v in lam)
+    for v, e in zip(lam, E):
+        point = [p + v * x for p, x in zip(point, e)]
+    assert all(sum(a * b for a, b in zip(row, point)) >= 0 for row in signed)
+    return sum(p * p for p in point)
+
+
+def test_projections_onto_thin_wedges_are_never_below_the_projection():
+    # rows 0 and 1 are 1e-9 apart with opposite signs, a thin wedge: the multipliers are ~1e9 |g|, the plain sum
+    # g + E'lambda (and the NNLS fallback on the rounded unit rows) kept 7 digits, and the value came out 2e-6 below
+    # ||Pi_K(g)||; a V below the truth could certify a network that is not optimal
+    from sklearn_convexnn.convex.dual import max_dual_violation, project_onto_cones
+
+    X = np.array([[0.1958322843322258, -1.8460958894149135, -0.6404473598642385, -1.3045381140158738],
+                  [0.195832284553844, -1.8460958908627945, -0.6404473599358642, -1.304538115224897],
+                  [-1.2320434912559, -1.7131917863042587, -0.0988874077304823, 0.4915839718208559],
+                  [0.2943884963106877, -0.14625590991755652, 1.6944465354705043, 0.4364014709568258],
+                  [1.025838224415621, 0.07671056567059595, -0.4605259745950434, -0.1378963752678764],
+                  [-1.471416212591782, -0.7425766237609679, 1.5270038413151419, 1.305176847124338],
+                  [-0.005349713851592972, -0.6764910570613141, 1.0413714943792791, -0.8261213727979615],
+                  [-0.0038708596613669247, 1.028719590343209, -0.036172600203908056, 0.09005908141004003]])
+    mask = np.array([0, 1, 1, 1, 1, 1, 0, 0], dtype=bool)
+    nu = np.array([0.07950111227457653, 0.16882884105131968, -0.0027834519878043983, 0.02831600244032464,
+                   -0.0004910830856929104, -0.1116622214238881, -0.07718825692458682, 0.17893604418646178])
+    g = X.T @ (mask * nu)
+    exact = float(np.sqrt(float(_exact_squared_projection(g, X, mask, rows=[0, 1, 2]))))  # 0.00486336504...
+    values = [project_onto_cones(g[:, None], X, mask[:, None]).values[0],
+              dual_constraint(nu, X, mask[:, None]).values[0, 0],
+              max_dual_violation(nu, X, mask[:, None], blocks=np.array([[True, False]]))[0]]
+    for value in values:
+        assert exact * (1 - 1e-14) <= value <= exact * (1 + 1e-10)
+
+
+def test_the_recomputed_point_on_nearly_cancelling_rows_stays_the_projection():
+    # rows 1 and 3 nearly cancel: the least-squares multipliers on all four rows are ~5e5 with one of them negative,
+    # and clipping it at 0 threw the point to |u| = 4.67 against |g| = 0.69 (max_dual_violation reported V = 2390
+    # for a true 288)
+    from sklearn_convexnn.convex.dual import _certified_points
+
+    E = np.array([[0.7233840340924699, 0.1661459578969791, 0.6520993946179907, -0.04614597073695522],
+                  [0.029329150432055487, -0.617611775102217, 0.24820097799777716, 0.1819771683925157],
+                  [-0.4627525757333835, 0.20920304187487854, -0.406278861583141, -0.24043114854528255],
+                  [-0.02932915060514132, 0.6176117753501539, -0.24820097803242952, -0.18197716865138222]])
+    g = np.array([0.04871197011395328, -0.3337337564791584, -0.6015049770361887, -0.08216719954578258])
+    exact = float(np.sqrt(float(_exact_squared_projection(g, E, np.ones(4, dtype=bool), rows=[0, 1, 3]))))
+    point = _certified_points(g[None], E[None], np.zeros((1, 4)))[0]
+    assert exact * (1 - 1e-14) <= np.linalg.norm(point) <= exact * (1 + 1e-10)  # 0.4968662261155...

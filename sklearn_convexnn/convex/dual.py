@@ -50,6 +50,9 @@ _CHUNK_ENTRIES = 4_000_000
 #: Lawson–Hanson keeps inverse Gram matrices above this many slots (d + 1), and solves below (measured: the
 #: inverse gained ~10% at d + 1 = 51, lost ~20% at 12 and broke even at 21)
 _INVERSE_MIN_SLOTS = 32
+#: multipliers with :math:`\sum_k\lambda_k\|e_k\|` above this many :math:`\|g\|` cancel in :math:`g+E^\top\lambda`
+#: (three digits and more): the value is then recomputed in compensated arithmetic
+_CANCELLATION = 2.0 ** 10
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,9 @@ class ConeProjections:
         :math:`u_b=g_b+X^\top S_b\lambda_b`; the projection where ``exact``.
     values : ndarray of shape (B,)
         :math:`\|u_b\|`: the value :math:`\|\Pi_{\mathcal K_b}(g_b)\|` where ``exact``, an upper bound on
-        it elsewhere (the solve stopped once the bound fell below ``stop_below``).
+        it elsewhere (the solve stopped once the bound fell below ``stop_below``, or the method ended numerically
+        outside the cone; there :math:`u_b` is recomputed on the exact rows in compensated arithmetic, and so where
+        the multipliers cancel, so that no value is below the projection by more than rounding).
     active : ndarray of int of shape (B, d + 1)
         Rows :math:`k` with :math:`\lambda_{b,k}>0` (the active cone constraints), padded with ``-1``;
         pass it back as ``active=`` to warm-start a nearby projection.
@@ -357,7 +362,99 @@ def _nnls_projection(g, X_unit, signs, rows, threshold, rows_per_round, max_roun
     return point, working, inside
 
 
-def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_per_round):
+def _two_sum(a, b):
+    r"""Error-free sum (Knuth): :math:`s=\mathrm{fl}(a+b)` and :math:`e` with :math:`s+e=a+b` exactly."""
+    s = a + b
+    b_part = s - a
+    return s, (a - (s - b_part)) + (b - b_part)
+
+
+def _two_product(a, b):
+    r"""Error-free product (Dekker): :math:`p=\mathrm{fl}(ab)` and :math:`e` with :math:`p+e=ab` exactly.
+
+    Each factor is split as :math:`a=a_h+a_l` with 26-bit halves (Veltkamp, factor :math:`2^{27}+1`), so the four
+    partial products are exact (numpy has no fused multiply-add).
+    """
+    def halves(x):
+        scaled = 134217729.0 * x
+        high = scaled - (scaled - x)
+        return high, x - high
+
+    p = a * b
+    a_high, a_low = halves(a)
+    b_high, b_low = halves(b)
+    return p, a_low * b_low - (((p - a_high * b_high) - a_low * b_high) - a_high * b_low)
+
+
+def _combination(G, lam, E):
+    r""":math:`u_b=g_b+E_b^\top\lambda_b` in compensated arithmetic (Ogita–Rump–Oishi ``Dot2``).
+
+    The error is about :math:`\epsilon|u_b|+\epsilon^2\sum_k\lambda_{b,k}\|e_{b,k}\|` per entry, against
+    :math:`\epsilon\sum_k\lambda_{b,k}\|e_{b,k}\|` for the plain sum: on nearly parallel rows of opposite signs
+    (a thin wedge) :math:`\lambda\sim10^{11}\|g\|` and the plain sum loses all but 7 digits of :math:`u`.
+
+    Parameters
+    ----------
+    G : ndarray of shape (m, d)
+    lam : ndarray of shape (m, k)
+    E : ndarray of shape (m, k, d)
+
+    Returns
+    -------
+    ndarray of shape (m, d)
+    """
+    total, error = G.copy(), np.zeros_like(G)
+    for k in range(lam.shape[1]):
+        product, product_error = _two_product(lam[:, k, None], E[:, k])
+        total, sum_error = _two_sum(total, product)
+        error += product_error + sum_error
+    return total + error
+
+
+def _certified_points(G, E, lam):
+    r"""The shortest of a few points :math:`g+E^\top\lambda` with :math:`\lambda\ge0`, summed accurately.
+
+    Every :math:`\lambda\ge0` gives :math:`\|\Pi_{\mathcal K}(g)\|\le\|g+E^\top\lambda\|` (the distance from
+    :math:`g` to the polar cone), so the norm of each point is an upper bound on the projection whatever the rows,
+    once the point is summed accurately (:func:`_combination`). On the active rows of :math:`\Pi_{\mathcal K}(g)`
+    it exceeds the projection by :math:`\|E^\top(\lambda-\lambda^\star)\|^2/(2\|\Pi_{\mathcal K}(g)\|)` only
+    (:math:`E\,\Pi_{\mathcal K}(g)=0`). The candidates: :math:`\lambda=0`, the given multipliers, scipy's NNLS
+    on the unit rows, and that NNLS point refined once on its positive rows against the accurate residual (a
+    least-squares step by SVD, clipped at 0; clipping alone can throw a point far off where two rows nearly
+    cancel, hence the others).
+
+    Parameters
+    ----------
+    G : ndarray of shape (m, d)
+    E : ndarray of shape (m, k, d)
+        Signed constraint rows, zero rows for none.
+    lam : ndarray of shape (m, k)
+        Multipliers :math:`\ge0` of the rows ``E``.
+
+    Returns
+    -------
+    ndarray of shape (m, d)
+    """
+    from scipy.optimize import nnls
+
+    norms = np.linalg.norm(E, axis=2)
+    inverse_norms = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    unit = (E * inverse_norms[:, :, None]).transpose(0, 2, 1)  # (m, d, k), unit columns
+    fitted = np.zeros_like(lam)
+    for b in range(len(G)):
+        rows = norms[b] > 0
+        if rows.any():
+            fitted[b, rows] = nnls(unit[b][:, rows], -G[b], maxiter=50 * np.count_nonzero(rows) + 100)[0]
+    fitted *= inverse_norms
+    free = np.where((fitted > 0)[:, None, :], unit, 0.0)
+    step = -np.matmul(np.linalg.pinv(free), _combination(G, fitted, E)[:, :, None])[:, :, 0] * inverse_norms
+    candidates = np.stack([G, _combination(G, lam, E), _combination(G, fitted, E),
+                           _combination(G, np.maximum(fitted + step, 0.0), E)])
+    shortest = np.argmin(np.linalg.norm(candidates, axis=2), axis=0)
+    return candidates[shortest, np.arange(len(G))]
+
+
+def _project_chunk(X, X_unit, row_norms, masks, G, active, stop_below, tol, max_iter, rows_per_round):
     m, d = G.shape
     n = X.shape[0]
     # the signs s_k of each vector's rows, one contiguous row per vector: the full checks compute the constraint
@@ -377,6 +474,7 @@ def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_
     exact = np.zeros(m, dtype=bool)
     steps = np.zeros(m, dtype=np.intp)
     stalled_at = np.zeros(m, dtype=bool)
+    fallback = np.zeros(m, dtype=bool)
     # warm start: keep the largest positive subset of the given active rows
     todo = np.flatnonzero(batch.valid.any(axis=1))
     while len(todo):
@@ -417,6 +515,7 @@ def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_
                                                    lambda u, v=vector: threshold(v, np.linalg.norm(u)),
                                                    rows_per_round)
             points[vector], values[vector], exact[vector] = point, np.linalg.norm(point), inside
+            fallback[vector] = True
             batch.act[vector] = -1
             batch.act[vector, : min(len(rows), batch.slots)] = rows[: batch.slots]
         todo, C, worst = todo[~finished], C[~finished], worst[~finished]
@@ -445,6 +544,21 @@ def _project_chunk(X, X_unit, masks, G, active, stop_below, tol, max_iter, rows_
         if len(stalled):  # the next full check decides: inside the cone, or the NNLS fallback
             steps[stalled] = max_iter
             stalled_at[stalled] = True
+    # The values must never be below the projections (the certificate rests on them). Where the method ended outside
+    # the cone, or its multipliers cancel (the plain sum u = g + E'lambda then has an error ~ eps sum lambda_k |e_k|),
+    # the value is recomputed as a certified upper bound on the exact rows
+    row_norms = np.append(row_norms, 0.0)  # the last for the holes (index -1)
+    cancelling = np.einsum("bk,bk->b", batch.lam, row_norms[batch.act]) > _CANCELLATION * np.linalg.norm(G, axis=1)
+    recheck = np.flatnonzero((~exact & (values > stop_below)) | fallback | cancelling)
+    if len(recheck):
+        rows = batch.act[recheck]
+        signs = np.where(rows >= 0, row_signs[recheck[:, None], np.maximum(rows, 0)], 0)
+        E = X[np.maximum(rows, 0)] * signs[:, :, None]
+        lam = np.zeros(rows.shape)  # the method's multipliers where its rows are still the active ones
+        kept = ~fallback[recheck]
+        lam[kept] = batch.lam[recheck[kept]]
+        points[recheck] = _certified_points(G[recheck], E, lam)
+        values[recheck] = safe_row_norms(points[recheck])
     return points, values, batch.act, exact, int(steps.max(initial=0))
 
 
@@ -490,7 +604,8 @@ def project_onto_cones(G, X, masks, *, active=None, stop_below=None, tol=PROJECT
     X_unit = X * np.divide(1.0, norms, out=np.zeros(n), where=norms > 0)[:, None]
     # The cones are those of c X and Pi_K(c g) = c Pi_K(g) for c > 0: X, and each g_b, are solved scaled by powers of
     # two (exact) to a largest entry in [1/2, 1), so that no squared norm or Gram matrix underflows or overflows
-    X = np.ldexp(X, -binary_exponent(np.abs(X).max(initial=0.0)))
+    scale = binary_exponent(np.abs(X).max(initial=0.0))
+    X, row_norms = np.ldexp(X, -scale), np.ldexp(norms, -scale)
     exponent = binary_exponent(np.abs(G).max(axis=0, initial=0.0))
     G = np.ldexp(G, -exponent)
     stop_below = np.ldexp(stop_below, -exponent)
@@ -503,8 +618,8 @@ def project_onto_cones(G, X, masks, *, active=None, stop_below=None, tol=PROJECT
     for start in range(0, B, chunk):
         part = slice(start, min(B, start + chunk))
         warm = None if active is None else np.asarray(active)[part]
-        p, v, a, e, k = _project_chunk(X, X_unit, masks[:, part], G[:, part].T.copy(), warm, stop_below[part], tol,
-                                       max_iter, max(4 * d, 20))
+        p, v, a, e, k = _project_chunk(X, X_unit, row_norms, masks[:, part], G[:, part].T.copy(), warm, stop_below[part],
+                                       tol, max_iter, max(4 * d, 20))
         points[part], values[part], act[part], exact[part] = p, v, a, e
         n_iter = max(n_iter, k)
     return ConeProjections(np.ldexp(points, exponent[:, None]), np.ldexp(values, exponent), act, exact, n_iter)
