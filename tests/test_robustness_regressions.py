@@ -706,3 +706,35 @@ def test_the_recomputed_point_on_nearly_cancelling_rows_stays_the_projection():
     exact = float(np.sqrt(float(_exact_squared_projection(g, E, np.ones(4, dtype=bool), rows=[0, 1, 3]))))
     point = _certified_points(g[None], E[None], np.zeros((1, 4)))[0]
     assert exact * (1 - 1e-14) <= np.linalg.norm(point) <= exact * (1 + 1e-10)  # 0.4968662261155...
+
+
+def test_gate_scaling_of_subnormal_data_keeps_the_gates_finite():
+    # features of spread 1e-310 asked for T = 2^1030 (inf) and a lone constant column of 1e-310 for a centring
+    # entry of ~1e310: the gates were inf/nan, every sampled mask the same, and the estimators warned from numpy
+    from sklearn_convexnn import sample_patterns
+    from sklearn_convexnn.arrangements import gate_scaling
+
+    rng = np.random.default_rng(1)
+    Z = rng.standard_normal((12, 2))
+    tiny = Z * 2.0 ** -1030  # subnormal: 2^-1030 Z is exact, and so is 2^1030 times it
+    for X in (tiny, add_intercept(tiny), np.column_stack([Z[:, 0], np.full(12, 1e-310)])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            T = gate_scaling(X)
+            gates = sample_patterns(X, 200, standardize=True, random_state=0).gates
+            norms = np.linalg.norm(gates, axis=0)
+        assert np.all(np.isfinite(T)) and np.all(np.diag(T) > 0) and np.linalg.slogdet(T)[0] != 0
+        assert np.all(np.isfinite(gates)) and np.all(np.isfinite(norms) & (norms > 0))
+    # only a power of two apart from the scaling of the same data in units of 2^-1030: the same patterns
+    for intercept in (False, True):
+        small = sample_patterns(tiny, 200, fit_intercept=intercept, standardize=True, random_state=0)
+        unit = sample_patterns(Z, 200, fit_intercept=intercept, standardize=True, random_state=0)
+        assert small.n_patterns >= 8 and np.array_equal(small.masks, unit.masks)
+    y = Z @ np.array([1.0, -2.0]) + 0.5
+    for patterns in ("sample", "adaptive"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            model = ConvexReLURegressor(patterns=patterns, random_state=0).fit(tiny, y)
+        assert np.all(np.isfinite(model.predict(tiny)))
+        objective = model.network_.objective(tiny, y, model.beta, "squared")
+        assert abs(objective - model.objective_) <= 1e-9 * model.objective_ < 0.5 * np.sum(y ** 2)
