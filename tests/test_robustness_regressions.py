@@ -738,3 +738,23 @@ def test_gate_scaling_of_subnormal_data_keeps_the_gates_finite():
         assert np.all(np.isfinite(model.predict(tiny)))
         objective = model.network_.objective(tiny, y, model.beta, "squared")
         assert abs(objective - model.objective_) <= 1e-9 * model.objective_ < 0.5 * np.sum(y ** 2)
+
+
+def test_optimal_set_vertices_reproduce_the_fit_on_unscaled_data():
+    # a feature in the thousands beside the bias: the fit's terms (1.1e5) cancel to a fit of size 2, and a residual
+    # tolerance of 1e-8 times the terms accepted a 5-neuron support 1.1e-3 off the fit (objective 1.5e-7 above the
+    # optimum) as a second vertex of a set reported unique
+    X = np.array([[-2.8013293229385283, 7366.0], [-0.3538561691562454, 6852.0], [-1.9500371807490433, 1318.0],
+                  [-0.9966890433470278, 5060.0], [0.11349215070466792, 6426.0], [0.204485037136972, 3409.0],
+                  [-0.46250041776911727, 5354.0]])
+    y = np.array([1.157640641627625, 0.5527910883524045, 0.48822097412925564, -1.2507378079740878,
+                  -2.412474445674521, 1.555541065380614, 0.40493293956242876])
+    beta = 0.2920768213844011
+    result = optimal_set(X, y, beta, fit_intercept=True)
+    vertices = result.vertices()
+    polytope = result.polytope
+    assert result.is_unique and len(vertices) == 1 and result.min_width == result.max_width == 6
+    for vertex in vertices:
+        assert np.linalg.norm(polytope.columns @ vertex - polytope.fit) <= 1e-8 * np.linalg.norm(polytope.fit)
+        objective = result.network(vertex).objective(X, y, beta)
+        assert abs(objective - result.objective) <= 1e-9 * result.objective
