@@ -758,3 +758,19 @@ def test_optimal_set_vertices_reproduce_the_fit_on_unscaled_data():
         assert np.linalg.norm(polytope.columns @ vertex - polytope.fit) <= 1e-8 * np.linalg.norm(polytope.fit)
         objective = result.network(vertex).objective(X, y, beta)
         assert abs(objective - result.objective) <= 1e-9 * result.objective
+
+
+def test_merging_blocks_of_huge_networks_keeps_the_largest_as_leader():
+    # blocks |alpha_j| w_j of 1e160 and 2e160: their norms squared overflowed (a RuntimeWarning from numpy along
+    # prune and nonincreasing_path on data of 1e-84 with targets of 1e87) and the tie of two infinities made the
+    # smaller block the leader
+    from sklearn_convexnn.landscape.pruning import merge_blocks
+
+    X = np.array([[1.0], [-1.0], [2.0]])
+    network = ReLUNetwork(hidden_weights=np.array([[1e80], [2e80]]), output_weights=np.array([1e80, 1e80]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        merged, leader = merge_blocks(network, network.augment(X))
+    assert np.array_equal(leader, [1, 1])
+    assert np.allclose(merged.predict(X), network.predict(X), rtol=1e-14, atol=0)
+    assert merged.hidden_weights[0, 0] == 0 and merged.output_weights[0] == 0
