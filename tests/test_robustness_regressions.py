@@ -774,3 +774,25 @@ def test_merging_blocks_of_huge_networks_keeps_the_largest_as_leader():
     assert np.array_equal(leader, [1, 1])
     assert np.allclose(merged.predict(X), network.predict(X), rtol=1e-14, atol=0)
     assert merged.hidden_weights[0, 0] == 0 and merged.output_weights[0] == 0
+
+
+def test_polishing_steps_that_overflow_are_rejected_without_numpy_warnings():
+    # two copies of a feature of 1e75 beside one of 1: trial steps of the adaptive search's L-BFGS polish reached
+    # predictions of 1e300 and more, numpy warned of overflow (and nan) at every one of them
+    X = np.array([[-1.2252277762873290e+75, -1.2252277762873290e+75, -5.7082164100778399e-01],
+                  [-9.1156524603344721e+74, -9.1156524603344721e+74, 1.0826355541525670e+00],
+                  [-6.9353819723636327e+74, -6.9353819723636327e+74, -9.2775557596884861e-01],
+                  [-1.2012715624860945e+75, -1.2012715624860945e+75, -1.2322101326668420e+00],
+                  [-2.2781507724285089e+74, -2.2781507724285089e+74, 1.1801100608187363e-02],
+                  [-2.5744167651254747e+74, -2.5744167651254747e+74, 8.2583894886795495e-01],
+                  [1.7266541157413283e+75, 1.7266541157413283e+75, -3.9444022471191131e-01]])
+    y = np.array([0, 0, 1, 0, 1, 1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = ConvexReLUClassifier(beta=0.4935613069257916, patterns="adaptive", loss="squared",
+                                     random_state=0, n_patterns=30).fit(X, y)
+    targets = np.where(y == 1, 1.0, -1.0)
+    assert np.all(np.isfinite(model.decision_function(X)))
+    objective = model.network_.objective(X, targets, model.beta, "squared")
+    assert abs(objective - model.objective_) <= 1e-9 * model.objective_ <= 0.5 * len(y)
