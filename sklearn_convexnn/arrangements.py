@@ -83,7 +83,7 @@ _RANK_RTOL = 1e-10
 _MIN_MARGIN = 1e-12
 # Number of (r-1)-subsets processed per vectorised batch.
 _SUBSET_BATCH = 20000
-# gate_scaling's diagonal kept within 2^-500..2^500 where possible: the gates Tg and their squared norms stay finite
+# gate_scaling's entries kept within 2^-500..2^500 where possible: the gates Tg and their squared norms stay finite
 # and normal.
 _GATE_EXPONENT_LIMIT = 500
 
@@ -648,8 +648,8 @@ def gate_scaling(X):
     and the gates stay finite, :math:`T` is divided by :math:`2^s`, :math:`s` the integer nearest 0 with
     every :math:`T_{kk}` within :math:`2^{\pm500}` (spreads beyond :math:`2^{\pm500}`; the patterns are unchanged),
     or with the largest at :math:`2^{500}` when the spreads span more, and the centring
-    uses the first constant column :math:`c` where :math:`T_{ck}` is a finite float (none: not centred,
-    e.g. a lone constant column of :math:`10^{-310}`). The rounding
+    uses the constant column :math:`c` of largest :math:`|x_c|`, skipped where :math:`|T_{ck}|` would exceed
+    :math:`2^{500}` (e.g. a lone constant column of :math:`10^{-310}`). The rounding
     leaves standardized data at :math:`T=I` exactly, and :math:`T` changes with the units of a column
     only by the power of two that cancels them; on data in other units the hyperplanes of Gaussian
     gates :math:`Tg` pass through the data instead of past them (``load_diabetes`` as shipped,
@@ -686,14 +686,15 @@ def gate_scaling(X):
     # entry is 2^L and the smallest are clipped at the smallest subnormal)
     shift = max(-_GATE_EXPONENT_LIMIT - int(exponents.min()), min(_GATE_EXPONENT_LIMIT - int(exponents.max()), 0))
     T = np.diag(np.ldexp(1.0, -np.minimum(exponents + shift, 1074)))
+    if len(offsets):  # centred with the largest constant column: the smallest entries T_ck
+        offset = offsets[np.argmax(np.abs(X[0, offsets]))]
     for k in scaled:
         if len(offsets):
             centre = np.ldexp(largest[k], -int(exponents[k])) * unit[:, k].mean()
             with np.errstate(over="ignore", under="ignore"):
-                shifts = np.ldexp(-np.rint(8.0 * centre) / 8.0 / X[0, offsets], -shift)
-            finite = np.flatnonzero(np.isfinite(shifts))
-            if finite.size:
-                T[offsets[finite[0]], k] = shifts[finite[0]]
+                entry = np.ldexp(-np.rint(8.0 * centre) / 8.0 / X[0, offset], -shift)
+            if abs(entry) <= 2.0 ** _GATE_EXPONENT_LIMIT:
+                T[offset, k] = entry
     return T
 
 

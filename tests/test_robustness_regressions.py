@@ -796,3 +796,23 @@ def test_polishing_steps_that_overflow_are_rejected_without_numpy_warnings():
     assert np.all(np.isfinite(model.decision_function(X)))
     objective = model.network_.objective(X, targets, model.beta, "squared")
     assert abs(objective - model.objective_) <= 1e-9 * model.objective_ <= 0.5 * len(y)
+
+
+def test_gate_scaling_centres_with_the_largest_constant_column():
+    # a constant feature of 1e-281 before the bias' ones column: the centring entries T_ck = -round(8 mu_k)/8/1e-281
+    # were ~1e281 and the sampled gates' norms overflowed; the ones column gives entries of the size of the means
+    from sklearn_convexnn import sample_patterns
+    from sklearn_convexnn.arrangements import gate_scaling
+
+    rng = np.random.default_rng(3)
+    Z = rng.standard_normal((8, 2)) * np.array([1.0, 2.0]) + np.array([5.0, -3.0])
+    X = np.column_stack([Z[:, 0], np.full(8, 1e-281), Z[:, 1]])
+    T = gate_scaling(add_intercept(X))
+    assert np.all(np.abs(T) <= 8.0)
+    centred = add_intercept(X) @ T
+    assert np.all(np.abs(centred[:, [0, 2]].mean(axis=0)) <= 1 / 16 + 1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        gates = sample_patterns(X, 200, fit_intercept=True, standardize=True, random_state=0).gates
+        norms = np.linalg.norm(gates, axis=0)
+    assert np.all(np.isfinite(norms)) and np.all(norms <= 100.0)
