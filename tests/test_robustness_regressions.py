@@ -816,3 +816,21 @@ def test_gate_scaling_centres_with_the_largest_constant_column():
         gates = sample_patterns(X, 200, fit_intercept=True, standardize=True, random_state=0).gates
         norms = np.linalg.norm(gates, axis=0)
     assert np.all(np.isfinite(norms)) and np.all(norms <= 100.0)
+
+
+def test_interior_directions_drop_gate_steps_beyond_float_range():
+    # features of 1e143 and 1e72: a gate nearly orthogonal to a failing row asked the column generation for a step
+    # of more than 1e308 along it, and the norm of the moved direction overflowed (numpy warned; with warnings as
+    # errors the cg solver failed)
+    X = np.array([[4.9245962626180713e+142, 9.9999999999953328e+071],
+                  [8.9494875747141633e+143, 1.0000000000020967e+072],
+                  [4.9245962626180713e+142, 9.9999999999953328e+071]])
+    y = np.array([0, 1, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the gap is not certified at these scales (reported)
+        model = ConvexReLUClassifier(beta=1.6735834176907327, patterns="sample", loss="logistic", random_state=0,
+                                     n_patterns=30).fit(X, y)
+    assert np.all(np.isfinite(model.decision_function(X)))
+    objective = model.network_.objective(X, np.where(y == 1, 1.0, -1.0), model.beta, "logistic")
+    assert abs(objective - model.objective_) <= 1e-9 * model.objective_ <= 3 * np.log(2)
