@@ -834,3 +834,23 @@ def test_interior_directions_drop_gate_steps_beyond_float_range():
     assert np.all(np.isfinite(model.decision_function(X)))
     objective = model.network_.objective(X, np.where(y == 1, 1.0, -1.0), model.beta, "logistic")
     assert abs(objective - model.objective_) <= 1e-9 * model.objective_ <= 3 * np.log(2)
+
+
+def test_cone_projections_with_rows_of_subnormal_size():
+    # 1/||x_k|| overflowed for a row of norm 1e-310: the unit rows held inf and nan (numpy warned) and scipy's nnls
+    # raised "array must not contain infs or NaNs"; the cone is that of the row at any positive scale, and no value
+    # may fall below its projection
+    from sklearn_convexnn.convex.dual import project_onto_cones
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((6, 2))
+    tiny = X.copy()
+    tiny[0] *= 2.0 ** -1040  # exact: a row of subnormal size along the same direction
+    masks = rng.random((6, 8)) < 0.5
+    G = rng.standard_normal((2, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        projected = project_onto_cones(G, tiny, masks)
+    reference = project_onto_cones(G, X, masks)
+    assert np.all(np.isfinite(projected.points)) and np.all(np.isfinite(projected.values))
+    assert np.all(projected.values >= reference.values * (1 - 1e-12) - 1e-15)
