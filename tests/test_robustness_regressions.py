@@ -854,3 +854,17 @@ def test_cone_projections_with_rows_of_subnormal_size():
     reference = project_onto_cones(G, X, masks)
     assert np.all(np.isfinite(projected.points)) and np.all(np.isfinite(projected.values))
     assert np.all(projected.values >= reference.values * (1 - 1e-12) - 1e-15)
+
+
+def test_max_dual_violation_names_the_data_when_the_correlations_overflow():
+    # a feature of 1.6e308: the residuals, nu and X^T D_i nu overflowed to nan, no candidate compared with the best
+    # and the adaptive search crashed with IndexError from an empty batch of pattern indices
+    from sklearn_convexnn.convex.dual import max_dual_violation
+
+    X = np.array([[1.6e308, 1.0], [-1.0e308, 1.0], [0.5, 1.0]])
+    masks = np.array([[True, False], [True, True], [False, True]])
+    nu = np.array([1e10, 1e10, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ValueError, match=r"X and y.*rescale X and y"):
+            max_dual_violation(nu, X, masks)

@@ -773,6 +773,9 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None
     if P == 0:
         return 0.0, -1, 1, np.zeros(d)
     norms = safe_row_norms(G.T)
+    if not np.all(np.isfinite(norms)):  # no candidate compares with the best: the search would be empty
+        raise ValueError("X and y: the dual correlations X^T D_i nu are not finite (the products overflow float64); "
+                         "rescale X and y.")
     blocks = np.ones((P, 2), dtype=bool) if blocks is None else np.asarray(blocks, dtype=bool)
     present = blocks.any(axis=1)
     if not present.any():
