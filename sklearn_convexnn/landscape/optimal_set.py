@@ -123,7 +123,8 @@ class OptimalPolytope:
 
     @cached_property
     def _sizes(self):
-        r"""``(||y*||, terms)``, :math:`\max_j\|a_j\|\,\mathbf 1^\top c\ge\|\sum_jc_ja_j\|` the size of the fit's terms."""
+        r"""``(||y*||, terms)``, the size of the fit's terms
+        :math:`\max_j\|a_j\|\,\mathbf 1^\top c\ge\|\sum_jc_ja_j\|`."""
         largest = float(safe_row_norms(self.columns.T).max(initial=0.0))
         return float(safe_row_norms(self.fit[None])[0]), largest * self.coefficient_sum
 
