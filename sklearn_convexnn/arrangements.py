@@ -83,6 +83,9 @@ _RANK_RTOL = 1e-10
 _MIN_MARGIN = 1e-12
 # Number of (r-1)-subsets processed per vectorised batch.
 _SUBSET_BATCH = 20000
+# gate_scaling's entries kept within 2^-500..2^500 where possible: the gates Tg and their squared norms stay finite
+# and normal.
+_GATE_EXPONENT_LIMIT = 500
 
 # scikit-learn renamed force_all_finite to ensure_all_finite in 1.6.
 _FINITE_KWARG = (
@@ -641,7 +644,12 @@ def gate_scaling(X):
     centred, in eighths of :math:`2^{e_k}`: :math:`T_{ck}=-\mathrm{round}(8\mu_k2^{-e_k})/(8x_c)`, so
     :math:`(XT)_{:,k}=X_{:,k}2^{-e_k}-\mathrm{round}(8\mu_k2^{-e_k})/8` has mean within 1/16 of 0 and
     spread within a factor :math:`\sqrt2` of 1. Without a constant column nothing can be centred and
-    the spread is the root mean square. Constant and zero columns keep :math:`T_{kk}=1`. The rounding
+    the spread is the root mean square. Constant and zero columns keep :math:`T_{kk}=1`. So that :math:`T`
+    and the gates stay finite, :math:`T` is divided by :math:`2^s`, :math:`s` the integer nearest 0 with
+    every :math:`T_{kk}` within :math:`2^{\pm500}` (spreads beyond :math:`2^{\pm500}`; the patterns are unchanged),
+    or with the largest at :math:`2^{500}` when the spreads span more, and the centring
+    uses the constant column :math:`c` of largest :math:`|x_c|`, skipped where :math:`|T_{ck}|` would exceed
+    :math:`2^{500}` (e.g. a lone constant column of :math:`10^{-310}`). The rounding
     leaves standardized data at :math:`T=I` exactly, and :math:`T` changes with the units of a column
     only by the power of two that cancels them; on data in other units the hyperplanes of Gaussian
     gates :math:`Tg` pass through the data instead of past them (``load_diabetes`` as shipped,
@@ -669,12 +677,24 @@ def gate_scaling(X):
     largest = np.abs(X).max(axis=0)
     unit = X / np.where(largest > 0, largest, 1.0)  # spreads of unit-scale columns: no under- or overflow
     relative = unit.std(axis=0) if len(offsets) else np.sqrt(np.mean(unit ** 2, axis=0))
-    for k in np.flatnonzero(~constant & (relative > 0)):
-        exponent = int(np.rint(np.log2(largest[k]) + np.log2(relative[k])))
-        T[k, k] = np.ldexp(1.0, -exponent)
+    scaled = np.flatnonzero(~constant & (relative > 0))
+    exponents = np.zeros(d, dtype=int)
+    for k in scaled:
+        exponents[k] = int(np.rint(np.log2(largest[k]) + np.log2(relative[k])))
+    # T is only defined up to a positive factor 2^-shift: the shift nearest 0 that keeps the diagonal within
+    # 2^-L..2^L, L = _GATE_EXPONENT_LIMIT (none for most data; when the exponents span more than 2L, the largest
+    # entry is 2^L and the smallest are clipped at the smallest subnormal)
+    shift = max(-_GATE_EXPONENT_LIMIT - int(exponents.min()), min(_GATE_EXPONENT_LIMIT - int(exponents.max()), 0))
+    T = np.diag(np.ldexp(1.0, -np.minimum(exponents + shift, 1074)))
+    if len(offsets):  # centred with the largest constant column: the smallest entries T_ck
+        offset = offsets[np.argmax(np.abs(X[0, offsets]))]
+    for k in scaled:
         if len(offsets):
-            centre = np.ldexp(largest[k], -exponent) * unit[:, k].mean()
-            T[offsets[0], k] = -np.rint(8.0 * centre) / 8.0 / X[0, offsets[0]]
+            centre = np.ldexp(largest[k], -int(exponents[k])) * unit[:, k].mean()
+            with np.errstate(over="ignore", under="ignore"):
+                entry = np.ldexp(-np.rint(8.0 * centre) / 8.0 / X[0, offset], -shift)
+            if abs(entry) <= 2.0 ** _GATE_EXPONENT_LIMIT:
+                T[offset, k] = entry
     return T
 
 

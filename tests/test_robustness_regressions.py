@@ -706,3 +706,165 @@ def test_the_recomputed_point_on_nearly_cancelling_rows_stays_the_projection():
     exact = float(np.sqrt(float(_exact_squared_projection(g, E, np.ones(4, dtype=bool), rows=[0, 1, 3]))))
     point = _certified_points(g[None], E[None], np.zeros((1, 4)))[0]
     assert exact * (1 - 1e-14) <= np.linalg.norm(point) <= exact * (1 + 1e-10)  # 0.4968662261155...
+
+
+def test_gate_scaling_of_subnormal_data_keeps_the_gates_finite():
+    # features of spread 1e-310 asked for T = 2^1030 (inf) and a lone constant column of 1e-310 for a centring
+    # entry of ~1e310: the gates were inf/nan, every sampled mask the same, and the estimators warned from numpy
+    from sklearn_convexnn import sample_patterns
+    from sklearn_convexnn.arrangements import gate_scaling
+
+    rng = np.random.default_rng(1)
+    Z = rng.standard_normal((12, 2))
+    tiny = Z * 2.0 ** -1030  # subnormal: 2^-1030 Z is exact, and so is 2^1030 times it
+    for X in (tiny, add_intercept(tiny), np.column_stack([Z[:, 0], np.full(12, 1e-310)])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            T = gate_scaling(X)
+            gates = sample_patterns(X, 200, standardize=True, random_state=0).gates
+            norms = np.linalg.norm(gates, axis=0)
+        assert np.all(np.isfinite(T)) and np.all(np.diag(T) > 0) and np.linalg.slogdet(T)[0] != 0
+        assert np.all(np.isfinite(gates)) and np.all(np.isfinite(norms) & (norms > 0))
+    # only a power of two apart from the scaling of the same data in units of 2^-1030: the same patterns
+    for intercept in (False, True):
+        small = sample_patterns(tiny, 200, fit_intercept=intercept, standardize=True, random_state=0)
+        unit = sample_patterns(Z, 200, fit_intercept=intercept, standardize=True, random_state=0)
+        assert small.n_patterns >= 8 and np.array_equal(small.masks, unit.masks)
+    y = Z @ np.array([1.0, -2.0]) + 0.5
+    for patterns in ("sample", "adaptive"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            model = ConvexReLURegressor(patterns=patterns, random_state=0).fit(tiny, y)
+        assert np.all(np.isfinite(model.predict(tiny)))
+        objective = model.network_.objective(tiny, y, model.beta, "squared")
+        assert abs(objective - model.objective_) <= 1e-9 * model.objective_ < 0.5 * np.sum(y ** 2)
+
+
+def test_optimal_set_vertices_reproduce_the_fit_on_unscaled_data():
+    # a feature in the thousands beside the bias: the fit's terms (1.1e5) cancel to a fit of size 2, and a residual
+    # tolerance of 1e-8 times the terms accepted a 5-neuron support 1.1e-3 off the fit (objective 1.5e-7 above the
+    # optimum) as a second vertex of a set reported unique
+    X = np.array([[-2.8013293229385283, 7366.0], [-0.3538561691562454, 6852.0], [-1.9500371807490433, 1318.0],
+                  [-0.9966890433470278, 5060.0], [0.11349215070466792, 6426.0], [0.204485037136972, 3409.0],
+                  [-0.46250041776911727, 5354.0]])
+    y = np.array([1.157640641627625, 0.5527910883524045, 0.48822097412925564, -1.2507378079740878,
+                  -2.412474445674521, 1.555541065380614, 0.40493293956242876])
+    beta = 0.2920768213844011
+    result = optimal_set(X, y, beta, fit_intercept=True)
+    vertices = result.vertices()
+    polytope = result.polytope
+    assert result.is_unique and len(vertices) == 1 and result.min_width == result.max_width == 6
+    for vertex in vertices:
+        assert np.linalg.norm(polytope.columns @ vertex - polytope.fit) <= 1e-8 * np.linalg.norm(polytope.fit)
+        objective = result.network(vertex).objective(X, y, beta)
+        assert abs(objective - result.objective) <= 1e-9 * result.objective
+
+
+def test_merging_blocks_of_huge_networks_keeps_the_largest_as_leader():
+    # blocks |alpha_j| w_j of 1e160 and 2e160: their norms squared overflowed (a RuntimeWarning from numpy along
+    # prune and nonincreasing_path on data of 1e-84 with targets of 1e87) and the tie of two infinities made the
+    # smaller block the leader
+    from sklearn_convexnn.landscape.pruning import merge_blocks
+
+    X = np.array([[1.0], [-1.0], [2.0]])
+    network = ReLUNetwork(hidden_weights=np.array([[1e80], [2e80]]), output_weights=np.array([1e80, 1e80]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        merged, leader = merge_blocks(network, network.augment(X))
+    assert np.array_equal(leader, [1, 1])
+    assert np.allclose(merged.predict(X), network.predict(X), rtol=1e-14, atol=0)
+    assert merged.hidden_weights[0, 0] == 0 and merged.output_weights[0] == 0
+
+
+def test_polishing_steps_that_overflow_are_rejected_without_numpy_warnings():
+    # two copies of a feature of 1e75 beside one of 1: trial steps of the adaptive search's L-BFGS polish reached
+    # predictions of 1e300 and more, numpy warned of overflow (and nan) at every one of them
+    X = np.array([[-1.2252277762873290e+75, -1.2252277762873290e+75, -5.7082164100778399e-01],
+                  [-9.1156524603344721e+74, -9.1156524603344721e+74, 1.0826355541525670e+00],
+                  [-6.9353819723636327e+74, -6.9353819723636327e+74, -9.2775557596884861e-01],
+                  [-1.2012715624860945e+75, -1.2012715624860945e+75, -1.2322101326668420e+00],
+                  [-2.2781507724285089e+74, -2.2781507724285089e+74, 1.1801100608187363e-02],
+                  [-2.5744167651254747e+74, -2.5744167651254747e+74, 8.2583894886795495e-01],
+                  [1.7266541157413283e+75, 1.7266541157413283e+75, -3.9444022471191131e-01]])
+    y = np.array([0, 0, 1, 0, 1, 1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = ConvexReLUClassifier(beta=0.4935613069257916, patterns="adaptive", loss="squared",
+                                     random_state=0, n_patterns=30).fit(X, y)
+    targets = np.where(y == 1, 1.0, -1.0)
+    assert np.all(np.isfinite(model.decision_function(X)))
+    objective = model.network_.objective(X, targets, model.beta, "squared")
+    assert abs(objective - model.objective_) <= 1e-9 * model.objective_ <= 0.5 * len(y)
+
+
+def test_gate_scaling_centres_with_the_largest_constant_column():
+    # a constant feature of 1e-281 before the bias' ones column: the centring entries T_ck = -round(8 mu_k)/8/1e-281
+    # were ~1e281 and the sampled gates' norms overflowed; the ones column gives entries of the size of the means
+    from sklearn_convexnn import sample_patterns
+    from sklearn_convexnn.arrangements import gate_scaling
+
+    rng = np.random.default_rng(3)
+    Z = rng.standard_normal((8, 2)) * np.array([1.0, 2.0]) + np.array([5.0, -3.0])
+    X = np.column_stack([Z[:, 0], np.full(8, 1e-281), Z[:, 1]])
+    T = gate_scaling(add_intercept(X))
+    assert np.all(np.abs(T) <= 8.0)
+    centred = add_intercept(X) @ T
+    assert np.all(np.abs(centred[:, [0, 2]].mean(axis=0)) <= 1 / 16 + 1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        gates = sample_patterns(X, 200, fit_intercept=True, standardize=True, random_state=0).gates
+        norms = np.linalg.norm(gates, axis=0)
+    assert np.all(np.isfinite(norms)) and np.all(norms <= 100.0)
+
+
+def test_interior_directions_drop_gate_steps_beyond_float_range():
+    # features of 1e143 and 1e72: a gate nearly orthogonal to a failing row asked the column generation for a step
+    # of more than 1e308 along it, and the norm of the moved direction overflowed (numpy warned; with warnings as
+    # errors the cg solver failed)
+    X = np.array([[4.9245962626180713e+142, 9.9999999999953328e+071],
+                  [8.9494875747141633e+143, 1.0000000000020967e+072],
+                  [4.9245962626180713e+142, 9.9999999999953328e+071]])
+    y = np.array([0, 1, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the gap is not certified at these scales (reported)
+        model = ConvexReLUClassifier(beta=1.6735834176907327, patterns="sample", loss="logistic", random_state=0,
+                                     n_patterns=30).fit(X, y)
+    assert np.all(np.isfinite(model.decision_function(X)))
+    objective = model.network_.objective(X, np.where(y == 1, 1.0, -1.0), model.beta, "logistic")
+    assert abs(objective - model.objective_) <= 1e-9 * model.objective_ <= 3 * np.log(2)
+
+
+def test_cone_projections_with_rows_of_subnormal_size():
+    # 1/||x_k|| overflowed for a row of norm 1e-310: the unit rows held inf and nan (numpy warned) and scipy's nnls
+    # raised "array must not contain infs or NaNs"; the cone is that of the row at any positive scale, and no value
+    # may fall below its projection
+    from sklearn_convexnn.convex.dual import project_onto_cones
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((6, 2))
+    tiny = X.copy()
+    tiny[0] *= 2.0 ** -1040  # exact: a row of subnormal size along the same direction
+    masks = rng.random((6, 8)) < 0.5
+    G = rng.standard_normal((2, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        projected = project_onto_cones(G, tiny, masks)
+    reference = project_onto_cones(G, X, masks)
+    assert np.all(np.isfinite(projected.points)) and np.all(np.isfinite(projected.values))
+    assert np.all(projected.values >= reference.values * (1 - 1e-12) - 1e-15)
+
+
+def test_max_dual_violation_names_the_data_when_the_correlations_overflow():
+    # a feature of 1.6e308: the residuals, nu and X^T D_i nu overflowed to nan, no candidate compared with the best
+    # and the adaptive search crashed with IndexError from an empty batch of pattern indices
+    from sklearn_convexnn.convex.dual import max_dual_violation
+
+    X = np.array([[1.6e308, 1.0], [-1.0e308, 1.0], [0.5, 1.0]])
+    masks = np.array([[True, False], [True, True], [False, True]])
+    nu = np.array([1e10, 1e10, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ValueError, match=r"X and y.*rescale X and y"):
+            max_dual_violation(nu, X, masks)

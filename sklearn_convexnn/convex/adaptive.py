@@ -451,8 +451,13 @@ def _lbfgs(start, X, y, beta, width, loss, options, scale=1.0):
     from scipy.optimize import minimize
 
     def scaled(theta):
-        value, gradient = objective_and_gradient(theta, X, y, beta, width, loss)
-        return scale * value, scale * gradient
+        # a trial step of the line search may overflow (data or targets of 1e75): +inf sends it back
+        with np.errstate(over="ignore", invalid="ignore"):
+            value, gradient = objective_and_gradient(theta, X, y, beta, width, loss)
+            value, gradient = scale * value, scale * gradient
+        if not (np.isfinite(value) and np.all(np.isfinite(gradient))):
+            return np.inf, np.zeros_like(theta)
+        return value, gradient
 
     with one_blas_thread():
         result = minimize(scaled, start, jac=True, method="L-BFGS-B", options=options)

@@ -601,7 +601,11 @@ def project_onto_cones(G, X, masks, *, active=None, stop_below=None, tol=PROJECT
     stop_below = np.broadcast_to(-np.inf if stop_below is None else np.asarray(stop_below, dtype=float), (B,))
     max_iter = 20 * d + 100 if max_iter is None else int(max_iter)
     norms = safe_row_norms(X)
-    X_unit = X * np.divide(1.0, norms, out=np.zeros(n), where=norms > 0)[:, None]
+    with np.errstate(over="ignore"):  # 1/||x_k|| overflows for rows of subnormal size: those are divided instead
+        inverse = np.divide(1.0, norms, out=np.zeros(n), where=norms > 0)
+    tiny = ~np.isfinite(inverse)
+    X_unit = X * np.where(tiny, 0.0, inverse)[:, None]
+    X_unit[tiny] = X[tiny] / norms[tiny, None]
     # The cones are those of c X and Pi_K(c g) = c Pi_K(g) for c > 0: X, and each g_b, are solved scaled by powers of
     # two (exact) to a largest entry in [1/2, 1), so that no squared norm or Gram matrix underflows or overflows
     scale = binary_exponent(np.abs(X).max(initial=0.0))
@@ -769,6 +773,9 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None
     if P == 0:
         return 0.0, -1, 1, np.zeros(d)
     norms = safe_row_norms(G.T)
+    if not np.all(np.isfinite(norms)):  # no candidate compares with the best: the search would be empty
+        raise ValueError("X and y: the dual correlations X^T D_i nu are not finite (the products overflow float64); "
+                         "rescale X and y.")
     blocks = np.ones((P, 2), dtype=bool) if blocks is None else np.asarray(blocks, dtype=bool)
     present = blocks.any(axis=1)
     if not present.any():

@@ -56,8 +56,10 @@ __all__ = ["OptimalPolytope", "OptimalSet", "optimal_set", "MAX_VERTEX_SUBSETS"]
 MAX_VERTEX_SUBSETS = 100_000
 # Singular values below this fraction of the largest make a set of columns dependent.
 _RANK_RTOL = 1e-9
-# Relative residual |A_S c_S - y*| / max(1, |y*|) accepted for a vertex.
+# Relative residual |A_S c_S - y*| / |y*| accepted for a vertex (plus _TERMS_RTOL times the size of the terms).
 _RESIDUAL_RTOL = 1e-8
+# Rounding of A c relative to the size max_j |a_j| 1'c of its terms (~4500 eps).
+_TERMS_RTOL = 1e-12
 # The row 1'c = Sigma is added to the reduced system where it is this far (relative) from the span of its rows.
 _SUM_ROW_RTOL = 1e-6
 # Coefficients below this fraction of 1'c are zero (vertex supports, LP/MILP outputs).
@@ -120,13 +122,19 @@ class OptimalPolytope:
         return _rank(self.columns)
 
     @cached_property
-    def _scale(self):
-        r"""Size of the fit's terms, :math:`\max(\|\hat y^*\|,\ \max_j\|a_j\|\,\mathbf 1^\top c)\ge\|\sum_jc_ja_j\|`:
-        residuals are judged relative to it, in the units of :math:`y` (an absolute floor of 1 accepted every
-        point of a problem in small units of y as a vertex)."""
+    def _sizes(self):
+        r"""``(||y*||, terms)``, the size of the fit's terms
+        :math:`\max_j\|a_j\|\,\mathbf 1^\top c\ge\|\sum_jc_ja_j\|`."""
         largest = float(safe_row_norms(self.columns.T).max(initial=0.0))
-        return max(float(safe_row_norms(self.fit[None])[0]), largest * self.coefficient_sum,
-                   np.finfo(float).smallest_normal)
+        return float(safe_row_norms(self.fit[None])[0]), largest * self.coefficient_sum
+
+    def _residual_tolerance(self, rtol):
+        r"""Residuals :math:`\|Ac-\hat y^*\|` accepted: ``rtol`` relative to :math:`\|\hat y^*\|` (in the units of
+        :math:`y`: an absolute floor of 1 accepted every point of a problem in small units of y as a vertex), plus
+        the rounding of the terms, :math:`10^{-12}\max_j\|a_j\|\mathbf 1^\top c` (which may cancel: on unscaled
+        data, terms 5e4 times the fit, ``rtol`` times the terms accepted a support 5e-4 off the fit as a vertex)."""
+        fit, terms = self._sizes
+        return max(rtol * fit + _TERMS_RTOL * terms, np.finfo(float).smallest_normal)
 
     def contains(self, coefficients, atol=1e-8):
         r"""Return whether :math:`c\ge0` and :math:`Ac=\hat y^*` to a relative tolerance ``atol``.
@@ -135,8 +143,8 @@ class OptimalPolytope:
         ----------
         coefficients : array of shape (p,)
         atol : float, default=1e-8
-            Relative to the size of the fit's terms :math:`\max(\|\hat y^*\|,\max_j\|a_j\|\mathbf 1^\top c)`
-            (residual) and to :math:`\mathbf 1^\top c` (signs).
+            Relative to :math:`\|\hat y^*\|` (residual, plus :math:`10^{-12}\max_j\|a_j\|\mathbf 1^\top c` for the
+            rounding of the fit's terms) and to :math:`\mathbf 1^\top c` (signs).
 
         Returns
         -------
@@ -148,7 +156,7 @@ class OptimalPolytope:
         total = max(self.coefficient_sum, 1e-300)
         nonnegative = np.all(c >= -atol * total)
         residual = np.linalg.norm(self.columns @ c - self.fit)
-        return bool(nonnegative and residual <= atol * self._scale)
+        return bool(nonnegative and residual <= self._residual_tolerance(atol))
 
     # ----------------------------------------------------------- reduced system
     @cached_property
@@ -190,7 +198,7 @@ class OptimalPolytope:
         if not _is_independent(A_S):
             return None
         c_S, *_ = np.linalg.lstsq(A_S, self.fit, rcond=None)
-        if np.linalg.norm(A_S @ c_S - self.fit) > _RESIDUAL_RTOL * self._scale:
+        if np.linalg.norm(A_S @ c_S - self.fit) > self._residual_tolerance(_RESIDUAL_RTOL):
             return None
         if np.any(c_S <= _SUPPORT_RTOL * self.coefficient_sum):
             return None
@@ -259,7 +267,7 @@ class OptimalPolytope:
                 c_S = np.einsum("nji,nj->ni", Vt, np.einsum("nki,k->ni", U, self.fit) / singular)
                 residual = np.linalg.norm(np.einsum("nki,ni->nk", A_S[keep], c_S) - self.fit, axis=1)
                 positive = np.all(c_S > _SUPPORT_RTOL * self.coefficient_sum, axis=1)
-                good = (residual <= _RESIDUAL_RTOL * self._scale) & positive
+                good = (residual <= self._residual_tolerance(_RESIDUAL_RTOL)) & positive
                 for S, coefficients in zip(batch[good], c_S[good]):
                     c = np.zeros(p)
                     c[S] = coefficients

@@ -109,7 +109,7 @@ def _blocks(network):
 
 def _balance_segment(network, X_aug):
     weights, alpha = network.augmented_weights, network.output_weights
-    norm_w, norm_a = np.linalg.norm(weights, axis=1), np.abs(alpha)
+    norm_w, norm_a = safe_row_norms(weights), np.abs(alpha)
     live = (norm_w > 0) & (norm_a > 0) & np.any(fit_matrix(network, X_aug) != 0, axis=0)
     end_scale = np.ones(network.width)
     end_scale[live] = np.sqrt(norm_a[live] / norm_w[live])

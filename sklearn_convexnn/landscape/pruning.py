@@ -136,7 +136,7 @@ def merge_blocks(network, X_aug):
     own = network_blocks(network, X_aug)
     weights, alpha = network.augmented_weights, network.output_weights
     blocks = np.abs(alpha)[:, None] * weights
-    size = np.linalg.norm(blocks, axis=1)
+    size = safe_row_norms(blocks)
     leader = np.arange(network.width)
     column = own.column
     new_blocks = np.where((own.pattern >= 0)[:, None], blocks, 0.0)
@@ -237,7 +237,7 @@ def pruning_rounds(network, X, y, beta, loss, rank_tol=RANK_TOL):
         gamma_active, ratio = _dependency(A[:, active])
         if ratio > rank_tol:
             break
-        sizes = np.abs(current.output_weights[active]) * np.linalg.norm(current.augmented_weights[active], axis=1)
+        sizes = np.abs(current.output_weights[active]) * safe_row_norms(current.augmented_weights[active])
         rate = float(gamma_active @ sizes)
         candidates = [-gamma_active, gamma_active] if rate > 0 else [gamma_active, -gamma_active]
         accepted = None

@@ -165,10 +165,15 @@ def _interior_chunk(U, X, masks, gates, row_norms):
         margin = signs[todo] * (gate @ X.T)
         failing = slack < 0
         ok &= ~np.any(failing & (margin <= 0), axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # a margin near 0 asks for a step t beyond float range (data of 1e143 beside 1e72): that gate fails
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             t = np.where(failing, -2.0 * slack / np.where(failing, margin, 1.0), -np.inf).max(axis=1)
-        moved = U[todo] + np.where(ok, t, 0.0)[:, None] * gate
-        moved /= np.linalg.norm(moved, axis=1)[:, None]
+            moved = U[todo] + np.where(ok, t, 0.0)[:, None] * gate
+        ok &= np.isfinite(moved).all(axis=1)
+        moved = np.where(ok[:, None], moved, U[todo])
+        with np.errstate(over="ignore"):
+            lengths = np.linalg.norm(moved, axis=1)
+        moved /= np.where(np.isfinite(lengths), lengths, safe_row_norms(moved))[:, None]
         ok &= (slacks(todo, moved) >= -0.5 * target).all(axis=1)
         U[todo[ok]] = moved[ok]
         found[todo[ok]] = True
