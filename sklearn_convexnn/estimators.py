@@ -569,6 +569,13 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
             y = y.astype(np.float64)
         except (TypeError, ValueError) as error:
             raise type(error)(f"y must be numeric: {error}") from error
+        with np.errstate(over="ignore"):
+            zero_loss = 0.5 * float(np.sum(np.square(y)))
+        if not np.isfinite(zero_loss):
+            raise ValueError(
+                f"y: the squared loss overflows float64 (|y| up to {np.abs(y).max():.3g}: already 0.5 ||y||^2 is "
+                "infinite, so no objective can be computed); rescale y, e.g. with TransformedTargetRegressor."
+            )
         self._y_shape = y.shape[1:]
         rng = check_rng(self.random_state)
         if y.ndim == 2 and y.shape[1] > 1:

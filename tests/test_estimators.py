@@ -141,3 +141,18 @@ def test_auto_does_not_enumerate_where_exact_enumeration_fails_on_degenerate_dat
     assert np.isfinite(model.objective_) and abs(model.duality_gap_) <= 1e-6 * max(1.0, model.objective_)
     with pytest.raises(EnumerationError, match="sample"):
         ConvexReLUClassifier(activation="gated", patterns="exact", fit_intercept=False).fit(X, y)
+
+
+def test_targets_whose_squared_loss_overflows_are_refused_naming_y():
+    """0.5 ||y||^2 = inf for |y| ~ 1e155: the objective cannot be represented (it came out inf, with numpy warnings
+    from the score); just below, the fit is exact and finite."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 3))
+    y = np.sin(X[:, 0])
+    with pytest.raises(ValueError, match=r"^y: the squared loss overflows"):
+        ConvexReLURegressor(patterns="sample", random_state=0).fit(X, 1e155 * y)
+    with pytest.raises(ValueError, match=r"^y: the squared loss overflows"):
+        ConvexReLURegressor(patterns="sample", random_state=0).fit(X, np.column_stack([y, 1e300 * y]))
+    model = ConvexReLURegressor(patterns="sample", random_state=0, beta=1e150).fit(X, 1e150 * y)
+    assert np.isfinite(model.objective_)
+    assert model.objective_ == pytest.approx(model.network_.objective(X, 1e150 * y, 1e150), rel=1e-12)
