@@ -15,6 +15,11 @@ def safe_row_norms(X):
     return largest * np.linalg.norm(X / np.where(largest > 0, largest, 1.0)[:, None], axis=1)
 
 
+def safe_norm(v):
+    r"""Euclidean norm of the vector ``v`` as :math:`m\|v/m\|`, :math:`m=\max_j|v_j|` (:func:`safe_row_norms`)."""
+    return float(safe_row_norms(np.ravel(v)[None])[0])
+
+
 def binary_exponent(largest):
     r"""The integers :math:`e` with ``largest`` :math:`\in[2^{e-1},2^e)`, 0 where ``largest`` is 0.
 

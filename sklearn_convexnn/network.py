@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_array
 
-from ._numerics import safe_row_norms
+from ._numerics import safe_norm, safe_row_norms
 from .losses import get_loss
 
 __all__ = ["ReLUNetwork", "GatedReLUNetwork", "regularized_objective", "check_beta", "check_data"]
@@ -312,7 +312,7 @@ class ReLUNetwork:
             members = group == k
             largest = radii[members].max()
             v = ((radii[members] / largest) ** 2) @ directions[members]  # u / R^2
-            root = np.sqrt(safe_row_norms(v[None])[0])
+            root = np.sqrt(safe_norm(v))
             hidden[row], output[row] = largest * v / root, signs[k] * largest * root
         return ReLUNetwork.from_augmented(hidden, output, self.hidden_bias is not None)
 

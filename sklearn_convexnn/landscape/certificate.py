@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._numerics import safe_row_norms
+from .._numerics import safe_norm
 from ..arrangements import Arrangement, enumerate_patterns, sample_patterns
 from ..convex.dual import dual_lower_bound, max_dual_violation
 from ..losses import check_targets_for_loss, get_loss
@@ -348,7 +348,7 @@ def objective_rounding_scale(network, X_aug, y, beta, loss):
     size = np.abs(y) + activations @ np.abs(network.output_weights)
     nu = get_loss(loss).negative_gradient(activations @ network.output_weights, y)
     penalty = 0.5 * beta * network.squared_weight_norm()
-    second_order = roundoff * float(safe_row_norms(size[None])[0])
+    second_order = roundoff * safe_norm(size)
     return float(roundoff * (np.abs(nu) @ size + penalty) + 0.5 * second_order**2
                  + count * np.finfo(float).smallest_subnormal)
 

@@ -41,7 +41,7 @@ from scipy.optimize import LinearConstraint, linprog, milp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from .._numerics import safe_row_norms
+from .._numerics import safe_norm, safe_row_norms
 from ..arrangements import Arrangement, add_intercept, enumerate_patterns
 from ..convex.dual import dual_constraint, dual_lower_bound
 from ..convex.program import ConvexProgram
@@ -126,7 +126,7 @@ class OptimalPolytope:
         r"""``(||y*||, terms)``, the size of the fit's terms
         :math:`\max_j\|a_j\|\,\mathbf 1^\top c\ge\|\sum_jc_ja_j\|`."""
         largest = float(safe_row_norms(self.columns.T).max(initial=0.0))
-        return float(safe_row_norms(self.fit[None])[0]), largest * self.coefficient_sum
+        return safe_norm(self.fit), largest * self.coefficient_sum
 
     def _residual_tolerance(self, rtol):
         r"""Residuals :math:`\|Ac-\hat y^*\|` accepted: ``rtol`` relative to :math:`\|\hat y^*\|` (in the units of
@@ -814,7 +814,7 @@ def _coefficients_of_blocks(tight, u, v, tol):
     coefficients = np.zeros(tight.directions.shape[0])
     for sign, blocks in ((1.0, u), (-1.0, v)):
         for block in blocks[np.any(blocks != 0, axis=1)]:
-            c = safe_row_norms(block[None])[0]  # the plain norm of a tiny block underflows to 0
+            c = safe_norm(block)  # the plain norm of a tiny block underflows to 0
             distance = np.linalg.norm(tight.directions - block / c, axis=1) + 2.0 * (tight.signs != sign)
             j = int(np.argmin(distance)) if distance.size else -1
             if j < 0 or distance[j] > tol:

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from .._numerics import safe_row_norms
+from .._numerics import safe_norm, safe_row_norms
 from ..losses import get_loss
 from ..network import ReLUNetwork
 from .certificate import (certificate_of_fit, check_beta_resolution, check_network, check_problem, check_tol,
@@ -257,7 +257,7 @@ def _best_size(prediction, column, y, beta, loss):
     def phi(c):
         return loss.value(prediction + c * column, y) + beta * c
 
-    length = float(safe_row_norms(column[None])[0])
+    length = safe_norm(column)
     slope = float(column @ loss.negative_gradient(prediction, y)) - beta
     if length == 0.0 or not slope > 0.0:
         return 0.0

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._numerics import safe_row_norms
+from .._numerics import safe_norm, safe_row_norms
 from ..network import ReLUNetwork
 from .certificate import check_problem, check_tol, objective_rounding_scale
 from .stationary import balanced_network, network_blocks
@@ -228,7 +228,7 @@ def pruning_rounds(network, X, y, beta, loss, rank_tol=RANK_TOL):
     prediction = current.predict(X)
     # size of the fit's terms, sum_j |alpha_j| (x_k^T w_j)_+ (>= |prediction|): the scale of its rounding
     terms = np.maximum(X_aug @ network.augmented_weights.T, 0.0) @ np.abs(network.output_weights)
-    terms = safe_row_norms(terms[None])[0]
+    terms = safe_norm(terms)
     for _ in range(network.width):
         A = fit_matrix(current, X_aug)
         active = np.flatnonzero(np.any(A != 0, axis=0))
@@ -256,7 +256,7 @@ def pruning_rounds(network, X, y, beta, loss, rank_tol=RANK_TOL):
             # floor (max(1, |F|)) would accept any change of a problem in small units of y
             bound = (ROUNDING * abs(objective) + objective_rounding_scale(current, X_aug, y, beta, loss)
                      + objective_rounding_scale(trial, X_aug, y, beta, loss))
-            moved = safe_row_norms((trial.predict(X) - prediction)[None])[0]
+            moved = safe_norm(trial.predict(X) - prediction)
             if trial_objective <= objective + bound and moved <= 1e3 * ROUNDING * terms:
                 accepted = (step, trial, trial_objective)
                 break

@@ -28,7 +28,7 @@ import numpy as np
 from scipy.linalg import null_space
 from sklearn.exceptions import ConvergenceWarning
 
-from .._numerics import safe_row_norms
+from .._numerics import safe_norm, safe_row_norms
 from ..arrangements import Arrangement
 from ..convex.dual import dual_constraint, project_onto_cone
 from ..convex.program import ConvexProgram
@@ -129,7 +129,7 @@ def network_blocks(network, X_aug):
     pre = X_aug @ weights.T
     active = (neuron_sizes(network) > 0) & (np.maximum(pre, 0.0).any(axis=0))
     masks = pre >= 0
-    index, keys, columns, gates = {}, [], [], []
+    index, columns, gates = {}, [], []
     pattern = -np.ones(network.width, dtype=int)
     for j in np.flatnonzero(active):
         key = np.packbits(masks[:, j]).tobytes()
@@ -179,7 +179,7 @@ class RestrictedOptimum:
 
 def _tight_rows(X, vector, rtol):
     """Rows ``k`` with ``|x_k^T vector| <= rtol * ||x_k|| * ||vector||``."""
-    return np.abs(X @ vector) <= rtol * safe_row_norms(X) * safe_row_norms(vector[None])[0]
+    return np.abs(X @ vector) <= rtol * safe_row_norms(X) * safe_norm(vector)
 
 
 def block_fit(X, masks, blocks):
@@ -288,7 +288,7 @@ def _off_kkt(X, masks, nu, beta, U, rounding):
     row_norms = safe_row_norms(X)
     wrong = []
     for (i, s), u in U.items():
-        norm = safe_row_norms(u[None])[0]
+        norm = safe_norm(u)
         rows = np.where(masks[:, i], 1.0, -1.0) * (X @ u)
         along = s * float(nu @ (masks[:, i] * (X @ u)))
         if np.any(rows < -KKT_TOL * row_norms * norm) or along < (beta * (1.0 - KKT_TOL) - rounding) * norm:
@@ -301,7 +301,7 @@ def _dual_rounding(X, y, masks, beta, U):
     magnitude = np.zeros(X.shape[0])
     for (i, _), u in U.items():
         magnitude += masks[:, i] * np.abs(X @ u)
-    penalty = beta * sum(safe_row_norms(u[None])[0] for u in U.values())
+    penalty = beta * sum(safe_norm(u) for u in U.values())
     return rounding_scales(X, y, magnitude, penalty, len(U))[0]
 
 
@@ -346,15 +346,15 @@ def refine_restricted(X, y, beta, loss, masks, blocks, u, v, max_outer=25):
             i, k = key[0], 0 if key[1] > 0 else 1
             direction = constraint.directions[i, k]
             if key in U:
-                U[key] = safe_row_norms(U[key][None])[0] * direction
+                U[key] = safe_norm(U[key]) * direction
             else:
                 # start at the minimizer t = (V - beta)/||a||^2 of the quadratic model along the column
                 # a = (X u)_+, capped so the fit moves by at most ||nu||; a zero column cannot lower the
                 # loss (its value above beta is rounding) and is not added
-                length = float(safe_row_norms(np.maximum(X @ direction, 0.0)[None])[0])
+                length = safe_norm(np.maximum(X @ direction, 0.0))
                 if length == 0.0:
                     continue
-                step = min((values[i, k] - beta) / length, float(safe_row_norms(nu[None])[0])) / length
+                step = min((values[i, k] - beta) / length, safe_norm(nu)) / length
                 U[key] = step * direction
             faces[key] = _tight_rows(X, direction, 1e-9)
     P, D = masks.shape[1], X.shape[1]
@@ -642,7 +642,7 @@ def stationarity(network, X, y, beta, loss="squared", *, polish=True, tol=1e-6, 
     gradient = network.gradient(X, y, beta, loss).to_vector()
     return StationarityReport(
         is_stationary=optimal,
-        gradient_norm=float(safe_row_norms(gradient[None])[0]),
+        gradient_norm=safe_norm(gradient),
         subsampled_patterns=own.arrangement,
         subsampled_blocks=own.blocks,
         subsampled_optimum=float(optimum),
@@ -652,7 +652,7 @@ def stationarity(network, X, y, beta, loss="squared", *, polish=True, tol=1e-6, 
         classification=classification,
         objective=float(objective),
         polished=judged,
-        polish_distance=float(safe_row_norms((judged.to_vector() - network.to_vector())[None])[0]),
+        polish_distance=safe_norm(judged.to_vector() - network.to_vector()),
         polish_objective_change=float(objective - judged.objective(X, y, beta, loss)),
         tol=tol,
     )
