@@ -41,7 +41,7 @@ from .arrangements import (
 from .convex.adaptive import adaptive_patterns
 from .convex.program import ACTIVATIONS, ConvexProgram
 from .convex.solvers import SOLVERS
-from .losses import LOSSES
+from .losses import LOSSES, get_loss
 from .network import GatedReLUNetwork, ReLUNetwork, check_beta
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier", "PatternCertificate"]
@@ -570,7 +570,7 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         except (TypeError, ValueError) as error:
             raise type(error)(f"y must be numeric: {error}") from error
         with np.errstate(over="ignore"):
-            zero_loss = 0.5 * float(np.sum(np.square(y)))
+            zero_loss = get_loss("squared").value(np.zeros_like(y), y)
         if not np.isfinite(zero_loss):
             raise ValueError(
                 f"y: the squared loss overflows float64 (|y| up to {np.abs(y).max():.3g}: already 0.5 ||y||^2 is "

@@ -601,11 +601,8 @@ def project_onto_cones(G, X, masks, *, active=None, stop_below=None, tol=PROJECT
     stop_below = np.broadcast_to(-np.inf if stop_below is None else np.asarray(stop_below, dtype=float), (B,))
     max_iter = 20 * d + 100 if max_iter is None else int(max_iter)
     norms = safe_row_norms(X)
-    with np.errstate(over="ignore"):  # 1/||x_k|| overflows for rows of subnormal size: those are divided instead
-        inverse = np.divide(1.0, norms, out=np.zeros(n), where=norms > 0)
-    tiny = ~np.isfinite(inverse)
-    X_unit = X * np.where(tiny, 0.0, inverse)[:, None]
-    X_unit[tiny] = X[tiny] / norms[tiny, None]
+    # divided, not multiplied by 1/||x_k||, which overflows for rows of subnormal size
+    X_unit = X / np.where(norms > 0, norms, 1.0)[:, None]
     # The cones are those of c X and Pi_K(c g) = c Pi_K(g) for c > 0: X, and each g_b, are solved scaled by powers of
     # two (exact) to a largest entry in [1/2, 1), so that no squared norm or Gram matrix underflows or overflows
     scale = binary_exponent(np.abs(X).max(initial=0.0))

@@ -171,9 +171,7 @@ def _interior_chunk(U, X, masks, gates, row_norms):
             moved = U[todo] + np.where(ok, t, 0.0)[:, None] * gate
         ok &= np.isfinite(moved).all(axis=1)
         moved = np.where(ok[:, None], moved, U[todo])
-        with np.errstate(over="ignore"):
-            lengths = np.linalg.norm(moved, axis=1)
-        moved /= np.where(np.isfinite(lengths), lengths, safe_row_norms(moved))[:, None]
+        moved /= safe_row_norms(moved)[:, None]
         ok &= (slacks(todo, moved) >= -0.5 * target).all(axis=1)
         U[todo[ok]] = moved[ok]
         found[todo[ok]] = True
