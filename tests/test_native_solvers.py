@@ -5,11 +5,11 @@ import warnings
 import numpy as np
 import pytest
 from scipy.optimize import nnls
-from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_linnerud
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_convexnn import ConvexProgram, sample_patterns
+from sklearn_convexnn import ConvexProgram, enumerate_patterns, sample_patterns
 from sklearn_convexnn.arrangements import add_intercept
 from sklearn_convexnn.convex.program import SolverError
 from sklearn_convexnn.convex import dual
@@ -650,9 +650,9 @@ def real_gated_program(loader, beta_factor):
 def test_interior_point_fallback_only_when_the_gap_falls_slowly(monkeypatch, loader, beta_factor, falls_back):
     """The fallback of ``solver="auto"`` takes the interior-point solution after 8 rounds only when the gap fell by
     less than a quarter in the last 4 (weak regularization, every block active: diabetes at beta / 100, 0.95 of its
-    gap after 4 rounds left after 8); a gap that is large but falling (breast cancer: 0.24 after 8 rounds, down
-    from 0.89 after 4; at beta x 0.3, 0.67 down from 0.97, where column generation takes 0.7 s and the fallback
-    2.9 s) is left to column generation. The answer is exact either way."""
+    gap after 4 rounds left after 8, 99 of the 100 blocks on the support); a gap that is large but falling (breast
+    cancer: 0.24 after 8 rounds, down from 0.89 after 4; at beta x 0.3, 0.67 down from 0.97, where column generation
+    takes 0.7 s and the fallback 2.9 s) is left to column generation. The answer is exact either way."""
     from sklearn_convexnn.convex.solvers import cvxpy_backend
 
     calls = []
@@ -669,6 +669,35 @@ def test_interior_point_fallback_only_when_the_gap_falls_slowly(monkeypatch, loa
     solution = program.solve("auto")
     assert solution.solver == "cg" and solution.status == "optimal"
     assert len(calls) == int(falls_back)
+    assert solution.objective == pytest.approx(reference.objective, rel=1e-6)
+    assert solution.relative_gap <= 1e-6
+
+
+def test_no_interior_point_fallback_on_a_sparse_support(monkeypatch):
+    """Linnerud's raw (unstandardized) data with every pattern (20 samples, 2317 patterns): after 8 rounds the gap
+    to the best lower bound fell only from 0.997 to 0.825 (the bound of nu scaled by V/beta ~ 8 is weak; the
+    objective is 2.5% above the optimum), but 19 of the 4634 blocks are on the support. The fallback fired there
+    and took 3.5-4.1 s (Clarabel alone: 3.7 s) where column generation alone ends at round 16 in 0.4-0.6 s; it now
+    needs most blocks active (``FALLBACK_ACTIVE_BLOCKS``), and ``solver="auto"`` returns column generation's own
+    answer."""
+    from sklearn_convexnn.convex.solvers import cvxpy_backend
+
+    X, Y = load_linnerud(return_X_y=True)
+    X = add_intercept(X)
+    program = ConvexProgram(X, Y[:, 0], 1.0, enumerate_patterns(X))
+    assert np.prod(program.shape) <= AUTO_FALLBACK_SIZE and auto_solver(program) == "cg"
+    reference = program.solve("cvxpy")
+    calls = []
+    solve_cvxpy = cvxpy_backend.solve_cvxpy
+
+    def counted(program, **options):
+        calls.append(options)
+        return solve_cvxpy(program, **options)
+
+    monkeypatch.setattr(cvxpy_backend, "solve_cvxpy", counted)
+    solution = program.solve("auto")
+    assert not calls
+    assert solution.solver == "cg" and solution.status == "optimal" and solution.n_iter > 8
     assert solution.objective == pytest.approx(reference.objective, rel=1e-6)
     assert solution.relative_gap <= 1e-6
 
