@@ -27,3 +27,16 @@ def binary_exponent(largest):
     """
     largest = np.asarray(largest, dtype=float)
     return np.where(largest > 0, np.frexp(np.where(largest > 0, largest, 1.0))[1], 0)
+
+
+def power_of_two_scale(values, moderate):
+    r"""The power of two :math:`2^e` that brings :math:`\max|v|` of ``values`` to :math:`[1/2,1)`, or 1 when that
+    maximum is 0 (or not finite) or already inside the range ``moderate`` = (low, high).
+
+    Dividing by it is exact (it only changes exponents, unless the result leaves the normal range); the convex
+    program and the adaptive search hand data and targets outside a moderate range to their solvers this way.
+    """
+    largest = float(np.max(np.abs(values), initial=0.0))
+    if not np.isfinite(largest) or largest == 0.0 or moderate[0] <= largest <= moderate[1]:
+        return 1.0
+    return float(np.ldexp(1.0, int(binary_exponent(largest))))

@@ -873,3 +873,73 @@ def test_max_dual_violation_names_the_data_when_the_correlations_overflow():
         warnings.simplefilter("ignore", RuntimeWarning)
         with pytest.raises(ValueError, match=r"X and y.*rescale X and y"):
             max_dual_violation(nu, X, masks)
+
+
+def _unit_exponent(values):
+    """``values`` divided by a power of two to a largest entry in [1/2, 1) (exact)."""
+    return values / 2.0 ** np.frexp(np.abs(values).max())[1]
+
+
+@pytest.mark.parametrize("estimator", [ConvexReLURegressor, ConvexReLUClassifier])
+def test_an_adaptive_fit_of_features_of_1e155_reaches_the_optimum_of_the_exact_patterns(estimator):
+    # the L-BFGS seed of the adaptive search ran on the data as given: on features of 1e155 its products overflowed
+    # (numpy warned) and the regressor returned a network of objective 18.95 (r2 -0.26; the zero network has 15.1)
+    # where the exact patterns give 1e-19; the classifier, and features of 1e100, raised "hidden_weights must contain
+    # only finite values". The search now runs on X / 2^k (beta / 2^k), like ConvexProgram.solve
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((30, 3)) * 1e155
+    y = rng.standard_normal(30)
+    if estimator is ConvexReLUClassifier:
+        y = np.where(np.sign(X[:, 0]) == np.sign(X[:, 1]), 1, -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a near-zero objective: 100% of a relative gap
+        adaptive = estimator(patterns="adaptive", random_state=0, max_rounds=2).fit(X, y)
+        exact = estimator(patterns="exact", random_state=0).fit(X, y)
+    zero = 0.5 * float(y @ y) if estimator is ConvexReLURegressor else len(y) * np.log(2.0)  # F of the zero network
+    assert adaptive.objective_ <= exact.objective_ + 1e-9 * zero
+    assert adaptive.score(X, y) > 0.999
+
+
+@pytest.mark.parametrize("feature_exponent, target_exponent", [(515, 0), (-500, 0), (0, 500), (0, -500), (300, -200)])
+def test_the_adaptive_search_is_invariant_to_power_of_two_scales_of_data_and_targets(feature_exponent,
+                                                                                      target_exponent):
+    # (X, y, beta) -> (cX, sy, sc beta) scales the convex objective by s^2 and its blocks by s / c exactly; the search
+    # now runs on the data rescaled to unit size and returns the very same result in the units given (before: an
+    # overflowing seed or an error at the large scales, a seed that stopped at once on targets of 1e-150)
+    from sklearn_convexnn.convex.adaptive import adaptive_patterns
+
+    rng = np.random.RandomState(1)
+    X, y = _unit_exponent(rng.standard_normal((30, 2))), _unit_exponent(rng.standard_normal(30))
+    c, s = 2.0 ** feature_exponent, 2.0 ** target_exponent
+    unit = adaptive_patterns(X, y, 0.05, seed_network="mlp", random_state=0, max_rounds=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        scaled = adaptive_patterns(c * X, s * y, 0.05 * s * c, seed_network="mlp", random_state=0, max_rounds=3)
+    np.testing.assert_array_equal(scaled.arrangement.masks, unit.arrangement.masks)
+    np.testing.assert_array_equal(scaled.solution.u, unit.solution.u * (s / c))
+    np.testing.assert_array_equal(scaled.solution.v, unit.solution.v * (s / c))
+    assert scaled.solution.objective == s * (s * unit.solution.objective)
+    assert scaled.solution.duality_gap == s * (s * unit.solution.duality_gap)
+    assert scaled.max_violation == s * c * unit.max_violation
+    assert scaled.solution.beta == 0.05 * s * c
+    np.testing.assert_array_equal(scaled.solution.dual, s * unit.solution.dual)
+    program = ConvexProgram(c * X, s * y, 0.05 * s * c, scaled.arrangement)
+    assert program.objective(scaled.solution) == pytest.approx(scaled.solution.objective, rel=1e-12)
+
+
+def test_an_adaptive_fit_of_targets_of_1e150_is_the_fit_of_unit_targets_scaled():
+    # y of 1e150: the L-BFGS seed's loss overflowed and the fit raised "hidden_weights must contain only finite
+    # values"; now the search runs on y / 2^l (beta / 2^l) and F scales by 2^(2l)
+    rng = np.random.RandomState(2)
+    X, y = rng.standard_normal((30, 2)), _unit_exponent(rng.standard_normal(30))
+    s = 2.0 ** 500  # 3.3e150
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        scaled = ConvexReLURegressor(patterns="adaptive", beta=0.1 * s, random_state=0).fit(X, s * y)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # beta = 1 on targets of 1e150: nearly interpolating
+        default = ConvexReLURegressor(patterns="adaptive", random_state=0).fit(X, 1e150 * y)
+    unit = ConvexReLURegressor(patterns="adaptive", beta=0.1, random_state=0).fit(X, y)
+    assert scaled.objective_ / s / s == pytest.approx(unit.objective_, rel=1e-12)
+    np.testing.assert_allclose(scaled.predict(X) / s, unit.predict(X), rtol=1e-12, atol=1e-12)
+    assert np.isfinite(default.objective_) and default.score(X, 1e150 * y) > 0.999

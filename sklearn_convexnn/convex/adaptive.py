@@ -43,7 +43,7 @@ from ..arrangements import Arrangement, sample_patterns
 from ..losses import check_targets_for_loss, get_loss
 from ..network import ReLUNetwork, check_beta, regularized_objective
 from .dual import dual_constraint, pattern_correlations, project_onto_cones
-from .program import ConvexProgram, ConvexSolution
+from .program import ConvexProgram, ConvexSolution, data_scales
 from .solvers.column_generation import interior_direction
 from .solvers.nonnegative_lasso import solve_nonnegative_lasso
 
@@ -617,6 +617,13 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
     ``max_rounds`` allows. Gated program: the violators' patterns are added and the program
     re-solved, round after round.
 
+    Data with :math:`\max|X|` outside ``FEATURE_SCALE_RANGE``, and squared-loss targets with :math:`\max|y|`
+    outside ``TARGET_SCALE_RANGE``, are searched divided by powers of two :math:`c` and :math:`s` (to a largest
+    entry in :math:`[1/2,1)`), with weight decay :math:`\beta/(sc)` and a given seed network's parameters times
+    :math:`\sqrt{c/s}` (:func:`~sklearn_convexnn.convex.program.data_scales`, an exact equivalence); the result
+    is returned in the units given. On data in those ranges nothing changes; on features of 1e155 the L-BFGS seed
+    overflowed, and targets of 1e-150 stopped it at its start.
+
     Parameters
     ----------
     X : array-like of shape (n, d)
@@ -688,6 +695,18 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
     if time_budget is not None and (isinstance(time_budget, bool) or not isinstance(time_budget, numbers.Real)
                                     or not time_budget > 0):
         raise ValueError(f"time_budget must be a positive number of seconds or None, got {time_budget!r}.")
+    # data or targets far from unit scale: the whole search runs on (X / c, y / s, beta / (s c)), an exact
+    # equivalence (``data_scales``), and its result is returned in the units given (``_in_units``)
+    scale, feature_scale = data_scales(X, y, get_loss(loss).name)
+    units = (scale, feature_scale, beta)
+    if scale != 1.0 or feature_scale != 1.0:
+        X, y, beta = X / feature_scale, y / scale, beta / scale / feature_scale
+        if not 0.0 < beta < np.inf:  # beta / (s c) overflowed or underflowed
+            raise ValueError(f"beta={units[2]:.3g} is out of float64 range on X and y rescaled to unit size (X / "
+                             f"{feature_scale:.3g}, y / {scale:.3g}, beta / {scale * feature_scale:.3g} = {beta:.3g}); "
+                             "rescale X, y and beta.")
+        if isinstance(seed_network, ReLUNetwork):
+            seed_network = _scaled_network(seed_network, np.sqrt(feature_scale / scale))
     rng = check_random_state(random_state)
     max_patterns = 20 * n_initial if max_patterns is None else int(max_patterns)
     if solver == "auto":
@@ -713,13 +732,44 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
         seed = fit_seed(seed_network, seed_width)
         with one_blas_thread():
             search = _Search(X, y, beta, loss, activation, tol, n_starts, rng, progress, started=started,
-                             time_budget=time_budget)
+                             time_budget=time_budget, unit=scale * scale)
             if activation == "relu":
-                return _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter, wider_seed)
-            return _adaptive_gated(search, sampled, seed, max_rounds, max_patterns, solver)
+                result = _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter, wider_seed)
+            else:
+                result = _adaptive_gated(search, sampled, seed, max_rounds, max_patterns, solver)
     finally:
         if progress is not None:
             progress.close()
+    return _in_units(result, *units)
+
+
+def _scaled_network(network, factor):
+    r"""``network`` with every parameter multiplied by ``factor`` :math:`=\sqrt{c/s}`: on :math:`(X/c, y/s)` with
+    weight decay :math:`\beta/(sc)` its output is :math:`1/s` and its :math:`F` :math:`1/s^2` times that of
+    ``network`` on :math:`(X, y, \beta)` (``data_scales``)."""
+    bias = None if network.hidden_bias is None else factor * network.hidden_bias
+    return ReLUNetwork(factor * network.hidden_weights, factor * network.output_weights, hidden_bias=bias)
+
+
+def _in_units(result, scale, feature_scale, beta):
+    r"""``result`` of the search on :math:`(X/c, y/s)` with weight decay :math:`\beta/(sc)` in the units of
+    :math:`(X, y, \beta)` (``data_scales``): blocks times :math:`s/c`, objectives, bounds and gaps times
+    :math:`s^2`, prediction, dual and cone violation times :math:`s`, dual-constraint values times :math:`sc`.
+    Exact (powers of two) while the values stay in float64's normal range; patterns and gates are those of
+    :math:`X` (the same hyperplanes). ``result`` itself when :math:`s=c=1`.
+    """
+    if scale == 1.0 and feature_scale == 1.0:
+        return result
+    solution = result.solution
+    squared, dual = scale * scale, scale * feature_scale
+    solution = replace(
+        solution, u=solution.u * (scale / feature_scale), v=solution.v * (scale / feature_scale),
+        objective=squared * solution.objective, prediction=scale * solution.prediction, dual=scale * solution.dual,
+        dual_violation=dual * solution.dual_violation, lower_bound=squared * solution.lower_bound,
+        duality_gap=squared * solution.duality_gap, cone_violation=scale * solution.cone_violation, beta=beta,
+    )
+    return replace(result, solution=solution, max_violation=dual * result.max_violation,
+                   history=squared * result.history)
 
 
 @dataclass
@@ -738,6 +788,7 @@ class _Search:
     tried: int = 0
     started: float = 0.0
     time_budget: float = None
+    unit: float = 1.0  # the objective in the caller's units per objective of the search (progress bar)
 
     @property
     def deadline(self):
@@ -782,8 +833,8 @@ class _Search:
 
     def report(self, objective, violation, n_patterns, advance=True):
         if self.progress is not None:
-            self.progress.set_postfix(objective=f"{objective:.6g}", violation=f"{violation / self.beta:.4f} beta",
-                                      patterns=n_patterns)
+            self.progress.set_postfix(objective=f"{self.unit * objective:.6g}",
+                                      violation=f"{violation / self.beta:.4f} beta", patterns=n_patterns)
             if advance:
                 self.progress.update(1)
 

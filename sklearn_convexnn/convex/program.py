@@ -22,25 +22,42 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from .._numerics import binary_exponent, safe_row_norms
+from .._numerics import power_of_two_scale, safe_row_norms
 from ..arrangements import Arrangement
 from ..losses import check_targets_for_loss, get_loss
 from ..network import GatedReLUNetwork, ReLUNetwork, check_beta, check_data
 from .dual import dual_lower_bound, gate_lower_bound, max_dual_violation
 
 __all__ = ["ConvexProgram", "ConvexSolution", "SolverError", "SolverResult", "ACTIVATIONS", "STATUSES",
-           "TARGET_SCALE_RANGE", "FEATURE_SCALE_RANGE"]
+           "TARGET_SCALE_RANGE", "FEATURE_SCALE_RANGE", "data_scales"]
 
 ACTIVATIONS = ("relu", "gated")
-#: squared-loss targets with max|y| outside this range are rescaled to max|y| = 1 for the backend
+#: squared-loss targets with max|y| outside this range are rescaled to max|y| = 1 for the backend, and divided by a
+#: power of two (to max|y| in [1/2, 1)) in the adaptive search (:func:`data_scales`)
 TARGET_SCALE_RANGE = (1e-3, 1e3)
-#: data with max|X| outside this range are divided by a power of two for the backend (to max|X| in [1/2, 1))
+#: data with max|X| outside this range are divided by a power of two for the backend (to max|X| in [1/2, 1)), and so
+#: are they in the adaptive search (:func:`data_scales`)
 FEATURE_SCALE_RANGE = (1e-3, 1e3)
 #: ``solve`` keeps a backend's status "optimal" only while the certified relative duality gap is between
 #: ``-tol`` and ``max(CERTIFIED_SLACK * tol, CERTIFIED_FLOOR)``: interior points stop by their own, scaled,
 #: criteria (Clarabel's "optimal" logistic programs certify 3e-6 to 2e-5 relative in the test suite)
 CERTIFIED_SLACK = 100
 CERTIFIED_FLOOR = 1e-4
+
+
+def data_scales(X, y, loss):
+    r"""The powers of two :math:`(s, c)` by which the adaptive search divides targets and data far from unit scale
+    (1: none); :math:`c` is also ``ConvexProgram._feature_scale``.
+
+    :math:`s` brings :math:`\max|y|` to :math:`[1/2,1)` when it lies outside :data:`TARGET_SCALE_RANGE` (squared
+    loss only: logistic labels are :math:`\pm1`), :math:`c` brings :math:`\max|X|` to :math:`[1/2,1)` when it lies
+    outside :data:`FEATURE_SCALE_RANGE`. With weight decay :math:`\beta/(sc)` the program on :math:`(X/c, y/s)`
+    at blocks :math:`(c/s)u` has :math:`1/s^2` times the objective of the program on :math:`(X, y)` at :math:`u`,
+    and a network's :math:`F` at parameters :math:`\sqrt{c/s}\,\theta` is likewise :math:`1/s^2` times its
+    :math:`F` at :math:`\theta` (THEORY §A). Powers of two divide exactly.
+    """
+    scale = power_of_two_scale(y, TARGET_SCALE_RANGE) if loss == "squared" else 1.0
+    return scale, power_of_two_scale(X, FEATURE_SCALE_RANGE)
 
 
 class SolverError(RuntimeError):
@@ -261,27 +278,24 @@ class ConvexProgram:
         For the squared loss, :math:`\tfrac12\|\hat y-y\|^2+\beta\sum\|u_i\|` at :math:`u` equals
         :math:`s^2` times the objective of the program with targets :math:`y/s` and weight decay
         :math:`\beta/s` at :math:`u/s`. Targets far from unit scale are solved that way, because
-        Clarabel misreports such problems (e.g. "infeasible" for :math:`\max|y|=10^6`).
+        Clarabel misreports such problems (e.g. "infeasible" for :math:`\max|y|=10^6`). Here :math:`s=\max|y|`
+        (the backend's blocks are multiplied back, and its certificate computed on this program); the adaptive
+        search divides by a power of two instead (:func:`data_scales`), as it returns its whole result in the
+        units given.
         """
-        if self.loss != "squared":
+        if data_scales(self.X, self.y, self.loss)[0] == 1.0:  # the same targets are rescaled as there
             return 1.0
-        scale = float(np.max(np.abs(self.y), initial=0.0))
-        if scale == 0.0 or TARGET_SCALE_RANGE[0] <= scale <= TARGET_SCALE_RANGE[1]:
-            return 1.0
-        return scale
+        return float(np.max(np.abs(self.y)))
 
     def _feature_scale(self):
-        r"""The power of two :math:`c` by which the backend's data are divided (1: none).
+        r"""The power of two :math:`c` by which the backend's data are divided (1: none; see :func:`data_scales`).
 
         :math:`(X/c)(cu)=Xu` and :math:`(\beta/c)\|cu\|=\beta\|u\|`: the program on :math:`X/c` with weight
         decay :math:`\beta/c` at :math:`cu` has the same objective. Data far from unit scale are solved that
         way (the native solvers' squared norms of columns underflow for features of 1e-30, and they stalled
         far above the optimum for features of 1e-10); a power of two divides exactly.
         """
-        largest = float(np.max(np.abs(self.X), initial=0.0))
-        if largest == 0.0 or FEATURE_SCALE_RANGE[0] <= largest <= FEATURE_SCALE_RANGE[1]:
-            return 1.0
-        return float(np.ldexp(1.0, int(binary_exponent(largest))))
+        return power_of_two_scale(self.X, FEATURE_SCALE_RANGE)
 
     def _rescaled(self, scale, feature_scale=1.0):
         """The program with data ``X / feature_scale``, targets ``y / scale`` and weight decay
