@@ -34,9 +34,10 @@ Conventions
 * If every row of the (augmented) data is zero, all gates give the all-``True`` pattern, which is
   then trivial as well. So that an arrangement is never empty in this degenerate case, both
   functions return that single all-``True`` pattern (with gate :math:`e_1` from enumeration).
-* Numerical tolerances (relative to unit-normalised rows): normals that agree up to sign within
-  ``1e-10`` are treated as one hyperplane, directions with relative singular value below ``1e-10``
-  are ignored when computing the rank, and every returned enumeration gate has a normalised margin
+* Numerical tolerances (relative to unit-normalised rows of the data, every column scaled by the power
+  of two that brings its largest entry to :math:`[1/2,1)`, which changes no pattern): normals that agree
+  up to sign within ``1e-10`` are treated as one hyperplane, directions with relative singular value below
+  ``1e-10`` are ignored when computing the rank, and every enumeration gate has a normalised margin
   :math:`\\min_k |x_k^\\top g|/(\\|x_k\\|\\|g\\|) > 10^{-12}` over the non-zero rows, else
   an ``EnumerationError`` (a ``RuntimeError``) is raised (results are never silently wrong).
 """
@@ -53,7 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_array, check_random_state
 
-from ._numerics import safe_row_norms
+from ._numerics import binary_exponent, safe_row_norms
 
 __all__ = [
     "Arrangement",
@@ -301,7 +302,10 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
       same (convex) region and is better centred.
 
     Zero rows are excluded from the geometry (their mask entry is always True), and duplicate or
-    parallel rows share one hyperplane.
+    parallel rows share one hyperplane. The geometry is computed on :math:`\tilde XS`,
+    :math:`S=\operatorname{diag}(2^{-e_k})` bringing the largest entry of every column to :math:`[1/2,1)`:
+    its regions are those of :math:`\tilde X` (gate :math:`Sg'` for :math:`g'`), the scaling is exact, and the
+    tolerances below do not depend on the units of the columns.
 
     Parameters
     ----------
@@ -335,6 +339,11 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
     max_patterns = _check_int(max_patterns, "max_patterns", min_val=1)
     Xa = add_intercept(X) if fit_intercept else X
     n, n_gate_features = Xa.shape
+    # the geometry is that of Xa S, S = diag(2^-e_k) bringing every column's largest entry to [1/2, 1): the same
+    # patterns (gates S g'), computed exactly, and not at the mercy of units (the unit rows of [1e-10 X, 1] agree
+    # to 1e-10 and were merged into one hyperplane: 3 of 871 patterns, "exhaustive")
+    column_exponents = -binary_exponent(np.abs(Xa).max(axis=0, initial=0.0))
+    Xa = np.ldexp(Xa, column_exponents)  # (2^1073 itself overflows: subnormal columns)
 
     row_norms = safe_row_norms(Xa)
     nonzero = row_norms > 0
@@ -381,7 +390,8 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
     else:
         masks = np.ones((order.size, n), dtype=bool)  # zero rows: x^T g = 0 >= 0
         masks[:, nonzero] = patterns[order]
-    return Arrangement(masks.T, gates[order].T, exhaustive=True)
+    gates = np.ldexp(gates[order].T, (column_exponents - column_exponents.max())[:, None])  # S g' (up to a factor)
+    return Arrangement(masks.T, gates / safe_row_norms(gates.T)[None, :], exhaustive=True)
 
 
 class _Budget:

@@ -131,6 +131,20 @@ def test_general_position_counts_without_bias(n, d, regions, seed):
     assert arrangement.n_patterns == regions - all_negative_region_exists(X)
 
 
+@pytest.mark.parametrize("units", [1e-10, 1e-3, 1e8, 1e10, 1e12, 1e150])
+def test_enumeration_with_bias_does_not_depend_on_the_units_of_the_features(units):
+    """The patterns of [cX, 1] are those of [X, 1] for every c > 0: n^2 - n + 1 for 24 generic points in the
+    plane, whatever c. Enumerated in raw units, the unit rows of [1e-10 X, 1] agree to 1e-10 and gave 1 pattern,
+    claimed exhaustive; 1e8 gave 549, 1e12 48, 1e10 an EnumerationError. The gates returned cut the data as given
+    into their patterns."""
+    X = np.random.default_rng(124).standard_normal((24, 2))
+    reference = enumerate_patterns(X, fit_intercept=True)
+    arrangement = enumerate_patterns(units * X, fit_intercept=True)
+    assert arrangement.n_patterns == 24 * 24 - 24 + 1
+    np.testing.assert_array_equal(arrangement.masks, reference.masks)
+    np.testing.assert_array_equal(add_intercept(units * X) @ arrangement.gates >= 0, arrangement.masks)
+
+
 def test_all_negative_region_both_cases():
     """The all-zero region exists for points in an open half-space, not for balanced ones."""
     half_space = np.array([[1.0, 0.2], [1.0, -0.5], [2.0, 0.1]])

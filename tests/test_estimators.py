@@ -124,18 +124,19 @@ def test_bad_data_and_loss_are_named():
 
 def test_auto_does_not_enumerate_where_exact_enumeration_fails_on_degenerate_data():
     """patterns="auto" would enumerate exactly (8 samples), which cannot certify its gates on these nearly
-    degenerate float32 rows (found by the robustness tests): the fit takes the patterns of large data instead
-    (not exhaustive), while an explicit patterns="exact" still says that enumeration failed."""
+    degenerate rows (small integers moved by 1e-11 to 1e-9; found by a random search): the fit takes the patterns of
+    large data instead (not exhaustive), while an explicit patterns="exact" still says that enumeration failed."""
     from sklearn_convexnn.arrangements import EnumerationError, enumerate_patterns
 
-    tiny = np.float32(1e-19)
-    X = np.array([[tiny, -6.1317911e-09, tiny], [1e-18, -6.1317911e-09, 0.0], [tiny, -6.1317911e-09, tiny],
-                  [2.5218254e-08, -6.1317911e-09, tiny], [6.2406209e-09, -6.1317911e-09, tiny],
-                  [-9.8528421e-09, -6.1317911e-09, 7.5886364e-09], [tiny, -6.1317911e-09, 0.0],
-                  [tiny, -6.1317911e-09, tiny]], dtype=np.float32)
+    X = np.array([[-5.703266270467056e-12, -2.0, 1.0000000000016074], [2.0, 1.9999999999881888, 1.9999999999924194],
+                  [-2.0, -2.0, 1.000000000005471], [-2.0, -2.000000000014603, 1.0000000000941542],
+                  [-2.0000000000211657, 0.9999999988237429, -2.000000000713108],
+                  [0.99999999999655, 1.0000000000135545, -1.9999999999999778],
+                  [0.0, -1.9999999999985811, 2.0000000000065272],
+                  [-6.762320559749608e-12, -1.9999999988567663, 1.9999999999433495]])
     y = np.array([-1, 3, -1, -1, -1, 7, -1, 3])
     with pytest.raises(EnumerationError, match="degenerate"):
-        enumerate_patterns(X.astype(float))
+        enumerate_patterns(X)
     model = ConvexReLUClassifier(activation="gated", fit_intercept=False, n_patterns=40, random_state=0).fit(X, y)
     assert not model.arrangement_.exhaustive and model.arrangement_.n_patterns >= 1
     assert np.isfinite(model.objective_) and abs(model.duality_gap_) <= 1e-6 * max(1.0, model.objective_)
