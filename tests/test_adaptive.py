@@ -65,6 +65,28 @@ def test_a_seed_network_is_never_beaten_by_its_own_patterns(teacher):
     assert_certificate_is_the_programs(result, X, y, beta)
 
 
+def test_a_trained_network_with_biases_seeds_the_search_on_the_data_with_the_ones_column(teacher):
+    """A researcher's network (hidden biases, as ReLUNetwork.from_mlp reads an MLPRegressor) is the same function
+    on [X, 1] with its bias as the last weight: the search starts from it and ends no worse, in the objective of
+    that network on X. Without the ones column the error names seed_network and add_intercept."""
+    from sklearn_convexnn.arrangements import add_intercept
+
+    X, y, beta = teacher
+    seed = fit_mlp(X, y, beta, 12, random_state=3)
+    assert seed.network.hidden_bias is not None and np.any(seed.network.hidden_bias)
+    start = seed.network.objective(X, y, beta)
+    result = adaptive_patterns(add_intercept(X), y, beta, n_initial=20, max_rounds=2, seed_network=seed.network,
+                               random_state=0)
+    assert result.history[0] <= start * (1 + 1e-12)
+    assert result.solution.objective <= start
+    network = result.solution.to_network()
+    assert network.objective(add_intercept(X), y, beta) == pytest.approx(result.solution.objective, rel=1e-9)
+    with pytest.raises(ValueError, match="seed_network has a hidden_bias.*add_intercept"):
+        adaptive_patterns(X, y, beta, seed_network=seed.network)
+    with pytest.raises(ValueError, match="whose last is not all ones"):
+        adaptive_patterns(np.column_stack([X, 2.0 * np.ones(len(X))]), y, beta, seed_network=seed.network)
+
+
 def assert_certificate_is_the_programs(result, X, y, beta):
     """The result's dual violation and bound are those the program computes afresh for the same blocks (the
     rounds take the violation from their pricing when it finds a violator, from the exact maximum otherwise)."""

@@ -645,7 +645,9 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
         them, are added as starts).
     seed_network : None, ReLUNetwork or "mlp"
         A network whose patterns are added to the initial ones and from which the rounds start; the
-        result is never worse than it. ``"mlp"`` trains one quickly with
+        result is never worse than it. A network with ``hidden_bias`` (``ReLUNetwork.from_mlp`` of a
+        trained ``MLPRegressor``) acts on ``X`` with the ones column last (``add_intercept``); its bias
+        becomes the weight of that column. ``"mlp"`` trains one quickly with
         :func:`fit_lbfgs` (MLPRegressor's or MLPClassifier's L-BFGS training on ``loss``, width ``seed_width``).
     seed_width : int or None
         Width of the ``"mlp"`` seed (default :func:`seed_width_for`: :math:`n+1` when affordable; wide
@@ -695,6 +697,8 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
     if time_budget is not None and (isinstance(time_budget, bool) or not isinstance(time_budget, numbers.Real)
                                     or not time_budget > 0):
         raise ValueError(f"time_budget must be a positive number of seconds or None, got {time_budget!r}.")
+    if isinstance(seed_network, ReLUNetwork):
+        seed_network = _acting_on_X(seed_network, X)
     # data or targets far from unit scale: the whole search runs on (X / c, y / s, beta / (s c)), an exact
     # equivalence (``data_scales``), and its result is returned in the units given (``_in_units``)
     scale, feature_scale = data_scales(X, y, get_loss(loss).name)
@@ -741,6 +745,29 @@ def adaptive_patterns(X, y, beta, *, loss="squared", activation="relu", n_initia
         if progress is not None:
             progress.close()
     return _in_units(result, *units)
+
+
+def _acting_on_X(network, X):
+    r"""``network`` as a network without a separate bias acting on ``X`` as given: one with ``hidden_bias``
+    (e.g. ``ReLUNetwork.from_mlp`` of a trained ``MLPRegressor``) becomes :math:`\tilde w_j=(w_j,b_j)` on
+    ``X`` :math:`=[X_0,\mathbf 1]` (:func:`~sklearn_convexnn.arrangements.add_intercept`), the same function.
+
+    Raises
+    ------
+    ValueError
+        If the network has a vector output, or has a bias and ``X`` does not end with the ones column it acts on.
+    """
+    if network.output_weights.ndim != 1:
+        raise ValueError("seed_network must have a scalar output (output_weights of shape (m,)).")
+    if network.hidden_bias is None:
+        return network
+    if X.shape[1] != network.n_features + 1 or not np.all(X[:, -1] == 1.0):
+        raise ValueError(
+            f"seed_network has a hidden_bias and {network.n_features} features: X must be its data with the ones "
+            f"column last, add_intercept(X) ({network.n_features + 1} columns), got {X.shape[1]} columns"
+            + ("." if X.shape[1] != network.n_features + 1 else " whose last is not all ones.")
+        )
+    return ReLUNetwork(network.augmented_weights, network.output_weights)
 
 
 def _scaled_network(network, factor):
