@@ -868,3 +868,28 @@ def test_max_dual_violation_names_the_data_when_the_correlations_overflow():
         warnings.simplefilter("ignore", RuntimeWarning)
         with pytest.raises(ValueError, match=r"X and y.*rescale X and y"):
             max_dual_violation(nu, X, masks)
+
+
+@pytest.mark.parametrize("exponent", [600, 1040])
+def test_projections_with_a_row_far_below_the_others_are_exact_where_flagged(exponent):
+    # one row 2^-1040 times the others (subnormal) or 2^-600 (its square underflows): the cones are those of the rows'
+    # directions, but the active-set method's Gram matrices lost the row, its NNLS fallback found the projections
+    # (~1e-16), and their recomputation on the scaled rows, which lost the row again, returned upper bounds (0.53,
+    # 0.60) flagged exact
+    from scipy.optimize import nnls
+
+    from sklearn_convexnn.convex.dual import project_onto_cones
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((6, 2))
+    masks = rng.random((6, 8)) < 0.5
+    G = rng.standard_normal((2, 8))
+    X[0] = np.ldexp(X[0], -exponent)
+    projections = project_onto_cones(G, X, masks)
+    rows = X.copy()
+    rows[0] = np.ldexp(X[0], exponent)  # the same directions at unit scale (exact)
+    unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    reference = np.array([nnls((unit * np.where(masks[:, b], 1.0, -1.0)[:, None]).T, -G[:, b])[1] for b in range(8)])
+    rounding = 64 * np.finfo(float).eps * np.linalg.norm(G, axis=0)
+    assert projections.exact.all()
+    np.testing.assert_array_less(np.abs(projections.values - reference), 1e-9 * reference + rounding)
