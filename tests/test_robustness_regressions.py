@@ -896,3 +896,27 @@ def test_projections_with_a_row_far_below_the_others_are_exact_where_flagged(exp
     rounding = 64 * np.finfo(float).eps * np.linalg.norm(G, axis=0)
     assert projections.exact.all()
     np.testing.assert_array_less(np.abs(projections.values - reference), 1e-9 * reference + rounding)
+
+
+
+def test_a_program_with_cones_without_resolvable_interior_fails_naming_them():
+    # sweep16 case 178212's program: every gate cuts the data by features of 1e-72, 1e-27 and 1e-82 beside one of
+    # 2e7, so every cone's points have normalised margins below 1e-88. Clarabel reported the program infeasible
+    # (it never is: u = v = 0) and column generation stopped at a gap of 0.998, neither saying why
+    from sklearn_convexnn.arrangements import Arrangement
+    from sklearn_convexnn.convex.program import SolverError
+
+    rng = np.random.default_rng(178212)
+    X = add_intercept(rng.standard_normal((19, 4)) * np.array([1e7, 1e-72, 1e-27, 1e-82]))
+    y = 100 * rng.standard_normal(19)
+    gates = rng.standard_normal((5, 30)) / np.abs(X).max(axis=0)[:, None]  # every column at unit size
+    program = ConvexProgram(X, y, 0.27, Arrangement(X @ gates >= 0, gates, exhaustive=False))
+    margins = program.gate_margins()
+    assert np.all(margins < 1e-88)
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    np.testing.assert_allclose(margins, np.min(np.abs(unit @ gates), axis=0) / np.linalg.norm(gates, axis=0), rtol=1e-12)
+    cause = r"30 of the 30 patterns \(0, 1, .*\) have gates inside their cones .* no interior resolvable in float64"
+    with pytest.raises(SolverError, match=r"infeasible.*always feasible \(u = v = 0\).*" + cause):
+        program.solve("cvxpy")
+    with pytest.warns(ConvergenceWarning, match=cause):
+        program.solve("cg")
