@@ -84,6 +84,18 @@ _RANK_RTOL = 1e-10
 _MIN_MARGIN = 1e-12
 # Number of (r-1)-subsets processed per vectorised batch.
 _SUBSET_BATCH = 20000
+# Normalised margin min_k s_k x_k^T u / (|x_k| |u|) below which a cone has no interior the solvers resolve (the
+# margin enumerate_patterns asks of its gates; column generation's directions keep 1e-11, projections 1e-12): a sampled
+# gate Tg (standardize=True) below it whose pattern's cone has no point above it is replaced by its draw g, and
+# gate_scaling leaves unscaled a column at most this fraction of its row's largest entry in every row (it decides only
+# patterns of such margins). Measured, smallest margins of 2000 standardized gates: synthetic (200, 5) 5e-6, diabetes
+# 8e-7, and as shipped linnerud 3e-8, wine 9e-10, diabetes 6e-8, breast cancer 8e-12 (without the ones column one
+# gate of 1e-12, whose cone the LP finds resolvable); sweep16 case 178212 (features 1.8e7 beside 1e-72, 1e-27, 2e-82)
+# 9e-92..7e-89 (Clarabel "infeasible", column generation stalled at a gap of 0.998), offsets 1e8 and 1e11 with
+# spreads 1e-3 and 1e-4: 2e-22..8e-20 and 4e-30..8e-28, linnerud with a feature in units of 2^40: 1e-17..6e-16
+_MIN_SAMPLED_MARGIN = 1e-12
+# Rounds of the cutting-plane LP that looks for such a margin in the cone of a thin gate's pattern.
+_INTERIOR_LP_ROUNDS = 8
 # gate_scaling's entries kept within 2^-500..2^500 where possible: the gates Tg and their squared norms stay finite
 # and normal.
 _GATE_EXPONENT_LIMIT = 500
@@ -659,9 +671,14 @@ def gate_scaling(X):
     every :math:`T_{kk}` within :math:`2^{\pm500}` (spreads beyond :math:`2^{\pm500}`; the patterns are unchanged),
     or with the largest at :math:`2^{500}` when the spreads span more, and the centring
     uses the constant column :math:`c` of largest :math:`|x_c|`, skipped where :math:`|T_{ck}|` would exceed
-    :math:`2^{500}` (e.g. a lone constant column of :math:`10^{-310}`). The rounding
+    :math:`2^{500}` (e.g. a lone constant column of :math:`10^{-310}`). A column whose entries are at most
+    :math:`10^{-12}` of their row's largest in every row is left unscaled too (``_MIN_SAMPLED_MARGIN``): scaled up,
+    it would make the gates cut the data by it, into cones whose points all have margins
+    :math:`\min_ks_kx_k^\top u/(\|x_k\|\|u\|)` below that, which no solver resolves in float64 (features of
+    1e-72 beside 1e7). The rounding
     leaves standardized data at :math:`T=I` exactly, and :math:`T` changes with the units of a column
-    only by the power of two that cancels them; on data in other units the hyperplanes of Gaussian
+    only by the power of two that cancels them (while no column becomes that small beside the others);
+    on data in other units the hyperplanes of Gaussian
     gates :math:`Tg` pass through the data instead of past them (``load_diabetes`` as shipped,
     features of spread 0.05 beside the bias' 1: the adaptive estimator from the patterns of 100 gates
     :math:`g` ends at 226356, from those of :math:`Tg` at 106561).
@@ -687,7 +704,11 @@ def gate_scaling(X):
     largest = np.abs(X).max(axis=0)
     unit = X / np.where(largest > 0, largest, 1.0)  # spreads of unit-scale columns: no under- or overflow
     relative = unit.std(axis=0) if len(offsets) else np.sqrt(np.mean(unit ** 2, axis=0))
-    scaled = np.flatnonzero(~constant & (relative > 0))
+    # a column at most _MIN_SAMPLED_MARGIN of its row's largest entry in every row decides only patterns of margins that
+    # small (cones without an interior resolvable in float64): scaled up, it would make Tg cut the data by it
+    row_largest = np.abs(X).max(axis=1, keepdims=True)
+    negligible = np.all(np.abs(X) <= _MIN_SAMPLED_MARGIN * row_largest, axis=0)
+    scaled = np.flatnonzero(~constant & (relative > 0) & ~negligible)
     exponents = np.zeros(d, dtype=int)
     for k in scaled:
         exponents[k] = int(np.rint(np.log2(largest[k]) + np.log2(relative[k])))
@@ -717,7 +738,10 @@ def sample_patterns(X, n_patterns, *, fit_intercept=False, standardize=False, ra
     normalised solid angle, so small regions may be missed: the result is never exhaustive.
     With ``standardize`` the gates are :math:`Tg_j` (:func:`gate_scaling` of :math:`\\tilde X`): their
     hyperplanes then pass through the data whatever the units and offsets of the features, and on
-    standardized data they are the :math:`g_j`.
+    standardized data they are the :math:`g_j`. A gate :math:`Tg_j` whose pattern's cone has no point of normalised
+    margin :math:`\\min_ks_k\\tilde x_k^\\top u/(\\|\\tilde x_k\\|\\|u\\|)\\ge10^{-12}` (checked by small LPs where the
+    gate's own margin is below that: an offset far above the spread, features 2^40 apart) is replaced by
+    :math:`g_j`, as the solvers, which work in these coordinates, cannot resolve such a cone.
 
     Parameters
     ----------
@@ -755,6 +779,8 @@ def sample_patterns(X, n_patterns, *, fit_intercept=False, standardize=False, ra
     n, n_gate_features = Xa.shape
     nonzero = safe_row_norms(Xa) > 0
     scaling = gate_scaling(Xa) if standardize else None
+    if scaling is not None:
+        unit_rows = _unit_rows(Xa[nonzero])
 
     chunk = max(1, min(n_patterns, 2**22 // max(n, 1)))
     seen = set()
@@ -764,8 +790,16 @@ def sample_patterns(X, n_patterns, *, fit_intercept=False, standardize=False, ra
         # Drawn as (size, D) so the stream equals one (n_patterns, D) draw for any chunking.
         gates = rng.standard_normal((size, n_gate_features))
         if scaling is not None:
-            gates = gates @ scaling.T
+            drawn = gates
+            gates = drawn @ scaling.T
         masks = Xa @ gates.T >= 0
+        if scaling is not None:
+            # a gate Tg whose pattern's cone has no interior resolvable in float64 (a feature far smaller than the others,
+            # or an offset far larger than the spread, decides it): the draw g itself is used instead
+            thin = np.flatnonzero(_normalised_margins(unit_rows, gates) < _MIN_SAMPLED_MARGIN)
+            replaced = [j for j in thin if not _has_resolvable_interior(unit_rows, masks[nonzero, j], gates[j])]
+            gates[replaced] = drawn[replaced]
+            masks[:, replaced] = Xa @ gates[replaced].T >= 0
         masks[~nonzero] = True
         for j in _first_unique_columns(masks):
             key = np.packbits(masks[:, j]).tobytes()
@@ -828,6 +862,58 @@ def _column_keys(masks):
     compared lexicographically from row 0."""
     keys = np.ascontiguousarray(np.packbits(masks, axis=0).T)
     return keys.view(np.dtype((np.void, keys.shape[1]))).ravel()
+
+
+def _unit_rows(X):
+    """The rows of ``X`` (none zero) divided by their norms, through their largest entries (no under- or overflow)."""
+    largest = np.abs(X).max(axis=1, keepdims=True)
+    scaled = X / largest
+    return scaled / np.linalg.norm(scaled, axis=1, keepdims=True)
+
+
+def _normalised_margins(unit_rows, gates):
+    r"""Return :math:`\min_k|\hat x_k^\top g_j|/\|g_j\|` for unit rows :math:`\hat x_k` (m, D) and gates (B, D): shape (B,).
+
+    The margin by which each gate satisfies the cone constraints of its own pattern, relative to the row norms (the
+    margin of :math:`g_j/\|g_j\|` in :math:`\mathcal K(D(g_j))`); 0 where a gate is zero or lies on a hyperplane.
+    """
+    norms = safe_row_norms(gates)
+    products = np.abs(gates @ unit_rows.T).min(axis=1, initial=np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norms > 0, products / np.where(norms > 0, norms, 1.0), 0.0)
+
+
+def _has_resolvable_interior(unit_rows, pattern, gate):
+    r"""Whether the cone :math:`\{u:s_k\hat x_k^\top u\ge0\}`, :math:`s_k=\pm1` by ``pattern``, has a point of normalised
+    margin :math:`\min_ks_k\hat x_k^\top u/\|u\|\ge` ``_MIN_SAMPLED_MARGIN`` (``gate``: a point of the cone).
+
+    The candidates are LP points :math:`\arg\max\{t:s_k\hat x_k^\top u\ge t,\ \|u\|_\infty\le1\}` (scipy's HiGHS) over a
+    working set of rows, started with the rows nearest to ``gate`` and grown by the most violated ones (a few small
+    LPs instead of one over all rows: 27 ms instead of 1.3 s at 20000 x 51). Their margins are evaluated here, on every row, so a
+    solver tolerance cannot make a cone without such a point pass; a cone that has one may be missed (then its gate
+    counts as thin).
+    """
+    from scipy.optimize import linprog
+
+    m, D = unit_rows.shape
+    signed = np.where(pattern, 1.0, -1.0)[:, None] * unit_rows
+    step = min(m, 4 * D)
+    working = np.argsort(signed @ gate)[:step]
+    for _ in range(_INTERIOR_LP_ROUNDS):
+        rows = signed[working]
+        result = linprog(np.r_[np.zeros(D), -1.0], A_ub=np.hstack([-rows, np.ones((len(rows), 1))]),
+                         b_ub=np.zeros(len(rows)), bounds=[(-1.0, 1.0)] * D + [(None, 1.0)], method="highs")
+        if result.status != 0:
+            return False
+        point = result.x[:D]
+        slack = signed @ point
+        if np.min(slack) >= _MIN_SAMPLED_MARGIN * np.linalg.norm(point) > 0:
+            return True
+        grown = np.union1d(working, np.argsort(slack)[:step])
+        if len(grown) == len(working):
+            return False
+        working = grown
+    return False
 
 
 def _first_unique_columns(masks):

@@ -386,8 +386,14 @@ def test_gate_scaling_is_a_coarse_standardization_and_the_identity_on_standardiz
     assert np.all((Z[:, :-1].std(axis=0) >= 2 ** -0.5) & (Z[:, :-1].std(axis=0) <= 2 ** 0.5))
     assert np.array_equal(Z[:, -1], np.ones(len(X)))
     # a change of units by powers of two is cancelled exactly; the identity on standardized data
-    units = 2.0 ** np.array([7, -30, 200, 0])
+    units = 2.0 ** np.array([7, -10, 20, 0])
     assert np.array_equal((X * units) @ gate_scaling(X * units), Z)
+    # ... while no column falls to 1e-12 of its rows' largest entries: such a column (here 2^-60 times the second
+    # feature, 1e-16 of the ones) is left as it is, the others are standardized as before
+    units = 2.0 ** np.array([0, -60, 0, 0])
+    T = gate_scaling(X * units)
+    assert T[1, 1] == 1.0 and not np.any(np.delete(T[:, 1], 1))
+    assert np.array_equal(((X * units) @ T)[:, [0, 2, 3]], Z[:, [0, 2, 3]])
     standardized = add_intercept((X[:, :-1] - X[:, :-1].mean(axis=0)) / X[:, :-1].std(axis=0))
     assert np.array_equal(gate_scaling(standardized), np.eye(4))
     # without a constant column nothing is centred: a diagonal of powers of two, root mean squares near 1
@@ -408,11 +414,60 @@ def test_standardized_sampling_cuts_through_the_data_whatever_its_units():
     # Gaussian gates g mostly pass beside data 100 units from the origin: few distinct patterns
     assert plain.n_patterns <= 15 and scaled.n_patterns >= 50
     assert np.array_equal(scaled.masks, X @ scaled.gates >= 0)  # the gates generate their masks
-    units = 2.0 ** np.array([5, -3, 40, 0])
+    units = 2.0 ** np.array([5, -3, 20, 0])
     rescaled = sample_patterns(X * units, 100, standardize=True, random_state=0)
     assert np.array_equal(rescaled.masks, scaled.masks)
+    # a feature in units 2^40 times larger: the gates T g cut the data into cones whose points have margins
+    # min_k s_k x_k'u / (|x_k| |u|) of 1e-17..6e-16, below float64's resolution; the draws g are used instead
+    units = 2.0 ** np.array([5, -3, 40, 0])
+    extreme = sample_patterns(X * units, 100, standardize=True, random_state=0)
+    assert np.array_equal(extreme.masks, sample_patterns(X * units, 100, random_state=0).masks)
     # standardized data: the very same gates as without standardize
     standardized = add_intercept((X[:, :-1] - X[:, :-1].mean(axis=0)) / X[:, :-1].std(axis=0))
     a = sample_patterns(standardized, 40, standardize=True, random_state=1)
     b = sample_patterns(standardized, 40, random_state=1)
     assert np.array_equal(a.gates, b.gates) and np.array_equal(a.masks, b.masks)
+
+
+def test_features_far_below_the_others_decide_no_sampled_pattern():
+    # sweep16 case 178212: gate_scaling scaled features of 1e-72, 1e-27 and 2e-82 up to unit size, and every sampled
+    # pattern was cut by them: cones whose points all have normalised margins below 1e-88, which Clarabel reported
+    # infeasible and column generation could not enter (relative gap 0.998). A feature at most 1e-12 of its rows'
+    # largest entries changes no sign of X g at float64 resolution unless scaled up: it is left unscaled
+    from sklearn_convexnn import ConvexProgram, ConvexReLURegressor
+
+    rng = np.random.default_rng(0)
+    X_ok = rng.standard_normal((19, 2))
+    tiny = rng.standard_normal((19, 3)) * np.array([1e-72, 1e-27, 1e-82])
+    X = np.hstack([X_ok[:, :1], tiny[:, :1], X_ok[:, 1:], tiny[:, 1:]])
+    y = 100 * rng.standard_normal(19)
+    model = ConvexReLURegressor(beta=0.27, patterns="sample", n_patterns=30, random_state=0).fit(X, y)
+    arrangement = model.arrangement_
+    kept = [0, 2, 5]  # the two features and the ones column
+    # every pattern is one of the data without the tiny features, its gate's part on them generating it ...
+    assert np.array_equal(add_intercept(X_ok) @ arrangement.gates[kept] >= 0, arrangement.masks)
+    # ... and lies clearly inside its cone (normalised margin min_k |x_k'g| / (|x_k| |g|))
+    unit = add_intercept(X) / np.linalg.norm(add_intercept(X), axis=1, keepdims=True)
+    assert np.min(np.abs(unit @ arrangement.gates) / np.linalg.norm(arrangement.gates, axis=0)) >= 1e-12
+    # the fit is certified, at the optimum of the program without the tiny features over the same patterns (they
+    # change no prediction beyond 1e-27 of it)
+    reference = ConvexProgram(add_intercept(X_ok), y, 0.27,
+                              Arrangement(arrangement.masks, arrangement.gates[kept], exhaustive=False)).solve("cvxpy")
+    assert model.duality_gap_ <= 1e-6 * model.objective_
+    assert model.objective_ == pytest.approx(reference.objective, rel=1e-6)
+
+
+def test_sampled_patterns_of_an_offset_far_above_its_spread_have_resolvable_cones():
+    # a feature 1e8 + 1e-3 z beside the ones column: standardized gates cut the data along it, into cones whose points
+    # have normalised margins of 2e-22..8e-20 (the rows are parallel to 1e-11); those gates are replaced by their
+    # draws, and every cone kept has a point of margin 1e-12 (found here by an LP over all rows)
+    rng = np.random.default_rng(0)
+    X = add_intercept(np.column_stack([1e8 + 1e-3 * rng.standard_normal(20), rng.standard_normal(20)]))
+    arrangement = sample_patterns(X, 50, standardize=True, random_state=0)
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    for mask in arrangement.masks.T:
+        signed = np.where(mask, 1.0, -1.0)[:, None] * unit
+        result = linprog(np.r_[0.0, 0.0, 0.0, -1.0], A_ub=np.hstack([-signed, np.ones((20, 1))]), b_ub=np.zeros(20),
+                         bounds=[(-1, 1)] * 3 + [(None, 1)], method="highs")
+        point = result.x[:3]
+        assert np.min(signed @ point) >= 1e-12 * np.linalg.norm(point)

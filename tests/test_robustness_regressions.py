@@ -731,10 +731,13 @@ def test_gate_scaling_of_subnormal_data_keeps_the_gates_finite():
         assert np.all(np.isfinite(T)) and np.all(np.diag(T) > 0) and np.linalg.slogdet(T)[0] != 0
         assert np.all(np.isfinite(gates)) and np.all(np.isfinite(norms) & (norms > 0))
     # only a power of two apart from the scaling of the same data in units of 2^-1030: the same patterns
-    for intercept in (False, True):
-        small = sample_patterns(tiny, 200, fit_intercept=intercept, standardize=True, random_state=0)
-        unit = sample_patterns(Z, 200, fit_intercept=intercept, standardize=True, random_state=0)
-        assert small.n_patterns >= 8 and np.array_equal(small.masks, unit.masks)
+    small = sample_patterns(tiny, 200, standardize=True, random_state=0)
+    unit = sample_patterns(Z, 200, standardize=True, random_state=0)
+    assert small.n_patterns >= 8 and np.array_equal(small.masks, unit.masks)
+    # beside the ones column, features of 2^-1030 are far below its float64 resolution: a cone cut by them has no point
+    # of normalised margin above 1e-300 (weights of 2^1030 would be needed), so they decide no pattern
+    with_bias = sample_patterns(tiny, 200, fit_intercept=True, standardize=True, random_state=0)
+    assert with_bias.n_patterns == 1 and with_bias.masks.all()
     y = Z @ np.array([1.0, -2.0]) + 0.5
     for patterns in ("sample", "adaptive"):
         with warnings.catch_warnings():
@@ -943,3 +946,50 @@ def test_an_adaptive_fit_of_targets_of_1e150_is_the_fit_of_unit_targets_scaled()
     assert scaled.objective_ / s / s == pytest.approx(unit.objective_, rel=1e-12)
     np.testing.assert_allclose(scaled.predict(X) / s, unit.predict(X), rtol=1e-12, atol=1e-12)
     assert np.isfinite(default.objective_) and default.score(X, 1e150 * y) > 0.999
+@pytest.mark.parametrize("exponent", [600, 1040])
+def test_projections_with_a_row_far_below_the_others_are_exact_where_flagged(exponent):
+    # one row 2^-1040 times the others (subnormal) or 2^-600 (its square underflows): the cones are those of the rows'
+    # directions, but the active-set method's Gram matrices lost the row, its NNLS fallback found the projections
+    # (~1e-16), and their recomputation on the scaled rows, which lost the row again, returned upper bounds (0.53,
+    # 0.60) flagged exact
+    from scipy.optimize import nnls
+
+    from sklearn_convexnn.convex.dual import project_onto_cones
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((6, 2))
+    masks = rng.random((6, 8)) < 0.5
+    G = rng.standard_normal((2, 8))
+    X[0] = np.ldexp(X[0], -exponent)
+    projections = project_onto_cones(G, X, masks)
+    rows = X.copy()
+    rows[0] = np.ldexp(X[0], exponent)  # the same directions at unit scale (exact)
+    unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    reference = np.array([nnls((unit * np.where(masks[:, b], 1.0, -1.0)[:, None]).T, -G[:, b])[1] for b in range(8)])
+    rounding = 64 * np.finfo(float).eps * np.linalg.norm(G, axis=0)
+    assert projections.exact.all()
+    np.testing.assert_array_less(np.abs(projections.values - reference), 1e-9 * reference + rounding)
+
+
+
+def test_a_program_with_cones_without_resolvable_interior_fails_naming_them():
+    # sweep16 case 178212's program: every gate cuts the data by features of 1e-72, 1e-27 and 1e-82 beside one of
+    # 2e7, so every cone's points have normalised margins below 1e-88. Clarabel reported the program infeasible
+    # (it never is: u = v = 0) and column generation stopped at a gap of 0.998, neither saying why
+    from sklearn_convexnn.arrangements import Arrangement
+    from sklearn_convexnn.convex.program import SolverError
+
+    rng = np.random.default_rng(178212)
+    X = add_intercept(rng.standard_normal((19, 4)) * np.array([1e7, 1e-72, 1e-27, 1e-82]))
+    y = 100 * rng.standard_normal(19)
+    gates = rng.standard_normal((5, 30)) / np.abs(X).max(axis=0)[:, None]  # every column at unit size
+    program = ConvexProgram(X, y, 0.27, Arrangement(X @ gates >= 0, gates, exhaustive=False))
+    margins = program.gate_margins()
+    assert np.all(margins < 1e-88)
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    np.testing.assert_allclose(margins, np.min(np.abs(unit @ gates), axis=0) / np.linalg.norm(gates, axis=0), rtol=1e-12)
+    cause = r"30 of the 30 patterns \(0, 1, .*\) have gates inside their cones .* no interior resolvable in float64"
+    with pytest.raises(SolverError, match=r"infeasible.*always feasible \(u = v = 0\).*" + cause):
+        program.solve("cvxpy")
+    with pytest.warns(ConvergenceWarning, match=cause):
+        program.solve("cg")

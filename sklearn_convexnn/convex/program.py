@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._numerics import power_of_two_scale, safe_row_norms
-from ..arrangements import Arrangement
+from ..arrangements import _MIN_SAMPLED_MARGIN, Arrangement, _normalised_margins, _unit_rows
 from ..losses import check_targets_for_loss, get_loss
 from ..network import GatedReLUNetwork, ReLUNetwork, check_beta, check_data
 from .dual import dual_lower_bound, gate_lower_bound, max_dual_violation
@@ -327,6 +327,63 @@ class ConvexProgram:
         program.beta = check_beta(beta)
         return program
 
+    def gate_margins(self):
+        r"""The normalised margins of the arrangement's gates in their own cones.
+
+        For pattern :math:`i` with gate :math:`g_i` and signs :math:`s_{ik}=\pm1`, the margin
+        :math:`\min_ks_{ik}x_k^\top g_i/(\|x_k\|\|g_i\|)` over the non-zero rows of ``X``: how far the unit gate lies
+        inside :math:`\mathcal K_i=\{u:(2D_i-I)Xu\ge0\}`, a lower bound on the largest margin of a point of the cone.
+        Cones whose points all have margins below about :math:`10^{-12}` have no interior the solvers resolve in
+        float64 (features of very different sizes).
+
+        Returns
+        -------
+        ndarray of shape (P,)
+            The margins; NaN where the gates do not act on the columns of ``X`` or a gate is not in its cone.
+        """
+        gates = np.asarray(self.arrangement.gates, dtype=float)
+        nonzero = np.abs(self.X).max(axis=1, initial=0.0) > 0
+        if gates.shape[0] != self.X.shape[1] or not nonzero.any():
+            return np.full(self.n_patterns, np.nan)
+        unit_rows = _unit_rows(self.X[nonzero])
+        inside = np.all((unit_rows @ gates >= 0) == self.masks[nonzero], axis=0)
+        return np.where(inside, _normalised_margins(unit_rows, gates.T), np.nan)
+
+    def _numerical_diagnosis(self, infeasible=False, only_unresolvable=False):
+        """Sentences on what makes this ReLU program numerically hard, for the errors and warnings of a failed solve.
+
+        Names the patterns whose gates satisfy their cone constraints only by a margin below float64's resolution
+        (:meth:`gate_margins`), the smallest margin, and the range of magnitudes of the columns of ``X`` (features
+        of very different sizes make thin cones). With ``infeasible``, says first that the program is always feasible.
+        With ``only_unresolvable``, returns "" unless some gate is below ``_MIN_SAMPLED_MARGIN``. "" for the gated
+        program (no cones) unless ``infeasible``.
+        """
+        parts = []
+        if infeasible:
+            parts.append("The program is always feasible (u = v = 0): this is a numerical failure.")
+        if self.activation == "relu" and self.n_patterns:
+            margins = self.gate_margins()
+            unresolvable = np.flatnonzero(margins < _MIN_SAMPLED_MARGIN)
+            if only_unresolvable and not len(unresolvable):
+                return ""
+            columns = np.abs(self.X).max(axis=0)
+            columns = columns[columns > 0]
+            if len(unresolvable):
+                listed = ", ".join(str(i) for i in unresolvable[:10]) + (", ..." if len(unresolvable) > 10 else "")
+                parts.append(
+                    f"{len(unresolvable)} of the {self.n_patterns} patterns ({listed}) have gates inside their cones "
+                    f"(2D_i - I) X g >= 0 only by a normalised margin min_k |x_k'g| / (|x_k| |g|) below "
+                    f"{_MIN_SAMPLED_MARGIN:g} (smallest {np.nanmin(margins):.2g}): these cones have no interior "
+                    "resolvable in float64."
+                )
+            elif np.isfinite(margins).any():
+                parts.append("The smallest normalised margin min_k |x_k'g| / (|x_k| |g|) of a gate inside its cone is "
+                             f"{np.nanmin(margins):.2g}.")
+            if len(columns) > 1:
+                parts.append(f"The columns of X range from {columns.min():.2g} to {columns.max():.2g} in magnitude; "
+                             "features of very different sizes make thin cones: standardize X.")
+        return " ".join(parts)
+
     # ------------------------------------------------------------ evaluation
     def prediction(self, u, v=None):
         r"""Return :math:`\hat y=\sum_iD_iX(u_i-v_i)` for blocks of shape (P, d) (only the non-zero blocks are multiplied)."""
@@ -465,8 +522,12 @@ class ConvexProgram:
         SolverError
             If the backend raised (anything but a ValueError/TypeError about its arguments; a
             ``LinAlgError`` is a solver failure), reported the problem infeasible or failed, returned a
-            status outside :data:`STATUSES`, or blocks that are not finite or not of shape (P, d).
-        ValueError, TypeError
+            status outside :data:`STATUSES`, or blocks that are not finite or not of shape (P, d). A report of
+            infeasibility (the program never is: u = v = 0) is followed by what makes the program hard numerically:
+            the patterns whose gates lie in their cones by a normalised margin below 1e-12 (cones without an interior
+            resolvable in float64, :meth:`gate_margins`), else the smallest such margin, and the range of magnitudes
+            of the columns of ``X``; any other failure by those patterns, if there are any. The warnings of a
+            backend that stopped early name those patterns too.
             For invalid ``tol``/``max_iter``, or raised by the backend about its arguments.
         """
         from .solvers import resolve_solver
@@ -494,8 +555,12 @@ class ConvexProgram:
                 warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
                 result = backend(target, tol=tol, max_iter=max_iter, warm_start=warm_start, verbose=verbose,
                                  **options)
-        except SolverError:
-            raise
+        except SolverError as error:
+            infeasible = "infeasible" in str(error)  # it never is: name what made the backend say so
+            diagnosis = self._numerical_diagnosis(infeasible=infeasible, only_unresolvable=not infeasible)
+            if not diagnosis:
+                raise
+            raise SolverError(f"{error} {diagnosis}") from error
         except (ValueError, TypeError) as error:
             if not isinstance(error, np.linalg.LinAlgError):
                 raise  # bad arguments (e.g. a backend that does not solve this program), named by the backend
@@ -517,9 +582,10 @@ class ConvexProgram:
                 stacklevel=2,
             )
         elif result.status != "optimal":
+            diagnosis = self._numerical_diagnosis(only_unresolvable=True)
             warnings.warn(
                 f"solver {name!r} stopped with status {result.status!r} after {result.n_iter} iterations; "
-                f"relative duality gap {solution.relative_gap:.2e}.",
+                f"relative duality gap {solution.relative_gap:.2e}." + (" " + diagnosis if diagnosis else ""),
                 ConvergenceWarning,
                 stacklevel=2,
             )
