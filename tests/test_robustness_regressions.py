@@ -946,6 +946,8 @@ def test_an_adaptive_fit_of_targets_of_1e150_is_the_fit_of_unit_targets_scaled()
     assert scaled.objective_ / s / s == pytest.approx(unit.objective_, rel=1e-12)
     np.testing.assert_allclose(scaled.predict(X) / s, unit.predict(X), rtol=1e-12, atol=1e-12)
     assert np.isfinite(default.objective_) and default.score(X, 1e150 * y) > 0.999
+
+
 @pytest.mark.parametrize("exponent", [600, 1040])
 def test_projections_with_a_row_far_below_the_others_are_exact_where_flagged(exponent):
     # one row 2^-1040 times the others (subnormal) or 2^-600 (its square underflows): the cones are those of the rows'
