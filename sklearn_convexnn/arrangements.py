@@ -314,9 +314,9 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
       same (convex) region and is better centred.
 
     Zero rows are excluded from the geometry (their mask entry is always True), and duplicate or
-    parallel rows share one hyperplane. The geometry is computed on :math:`\tilde XS`,
-    :math:`S=\operatorname{diag}(2^{-e_k})` bringing the largest entry of every column to :math:`[1/2,1)`:
-    its regions are those of :math:`\tilde X` (gate :math:`Sg'` for :math:`g'`), the scaling is exact, and the
+    parallel rows share one hyperplane. The geometry is computed on :math:`\\tilde XS`,
+    :math:`S=\\operatorname{diag}(2^{-e_k})` bringing the largest entry of every column to :math:`[1/2,1)`:
+    its regions are those of :math:`\\tilde X` (gate :math:`Sg'` for :math:`g'`), the scaling is exact, and the
     tolerances below do not depend on the units of the columns.
 
     Parameters
