@@ -11,6 +11,7 @@ from scipy.special import betainc
 
 from sklearn_convexnn.arrangements import (
     Arrangement,
+    EnumerationError,
     add_intercept,
     count_patterns_bound,
     enumerate_patterns,
@@ -143,6 +144,39 @@ def test_enumeration_with_bias_does_not_depend_on_the_units_of_the_features(unit
     assert arrangement.n_patterns == 24 * 24 - 24 + 1
     np.testing.assert_array_equal(arrangement.masks, reference.masks)
     np.testing.assert_array_equal(add_intercept(units * X) @ arrangement.gates >= 0, arrangement.masks)
+
+
+@pytest.mark.parametrize("factor", [1e5, 1e10, 1e20, 1e150, 1e-150])
+def test_enumeration_does_not_depend_on_the_scale_of_a_row(factor):
+    """A positive factor on a row leaves its hyperplane, so the patterns, unchanged: 58 for 8 generic points in R^3.
+    With the columns scaled by their largest entries, a row of 1e10 (zero in the second feature) left the second
+    feature the only one of unit size in the other rows: an EnumerationError at 1e10, 4 patterns of 58 claimed
+    exhaustive at 1e20 and beyond."""
+    X = np.random.default_rng(0).standard_normal((8, 3))
+    X[0, 1] = 0.0
+    reference = enumerate_patterns(X)
+    X[0] *= factor
+    arrangement = enumerate_patterns(X)
+    assert reference.n_patterns == 58
+    np.testing.assert_array_equal(arrangement.masks, reference.masks)
+    np.testing.assert_array_equal(X @ arrangement.gates >= 0, arrangement.masks)
+
+
+def test_enumeration_refuses_gates_beyond_the_float64_range():
+    """Columns in units 1e10 and 1e-310 (a subnormal feature) keep the 18 patterns of 9 generic points in the plane,
+    with unit gates of parts 1e-10 and 1 generating them. In units 1e52 and 1e-310 a unit gate needs parts 1e-362
+    and 1: the first underflowed to 0 and the gates returned no longer generated their masks; an EnumerationError
+    now says so."""
+    X = np.random.default_rng(3).standard_normal((9, 2))
+    reference = enumerate_patterns(X)
+    units = np.array([1e10, 1e-310])
+    arrangement = enumerate_patterns(X * units)
+    assert reference.n_patterns == 18
+    np.testing.assert_array_equal(arrangement.masks, reference.masks)
+    np.testing.assert_array_equal((X * units) @ arrangement.gates >= 0, arrangement.masks)
+    np.testing.assert_allclose(np.linalg.norm(arrangement.gates, axis=0), 1.0, rtol=1e-12)
+    with pytest.raises(EnumerationError, match="cannot be represented in float64"):
+        enumerate_patterns(X * np.array([1e52, 1e-310]))
 
 
 def test_all_negative_region_both_cases():
