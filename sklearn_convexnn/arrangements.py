@@ -739,10 +739,11 @@ def gate_scaling(X):
     or with the largest at :math:`2^{500}` when the spreads span more, and the centring
     uses the constant column :math:`c` of largest :math:`|x_c|`, skipped where :math:`|T_{ck}|` would exceed
     :math:`2^{500}` (e.g. a lone constant column of :math:`10^{-310}`). A column whose entries are at most
-    :math:`10^{-12}` of their row's largest in every row is left unscaled too (``_MIN_SAMPLED_MARGIN``): scaled up,
+    :math:`10^{-12}` of their row's largest in every row is not standardized (``_MIN_SAMPLED_MARGIN``): scaled up,
     it would make the gates cut the data by it, into cones whose points all have margins
     :math:`\min_ks_kx_k^\top u/(\|x_k\|\|u\|)` below that, which no solver resolves in float64 (features of
-    1e-72 beside 1e7). The rounding
+    1e-72 beside 1e7); it gets the smallest :math:`T_{kk}` of the standardized features (1 if there are none), so that
+    it stays that small beside them in :math:`XT`. The rounding
     leaves standardized data at :math:`T=I` exactly, and :math:`T` changes with the units of a column
     only by the power of two that cancels them (while no column becomes that small beside the others);
     on data in other units the hyperplanes of Gaussian
@@ -779,6 +780,12 @@ def gate_scaling(X):
     exponents = np.zeros(d, dtype=int)
     for k in scaled:
         exponents[k] = int(np.rint(np.log2(largest[k]) + np.log2(relative[k])))
+    # such a column is divided as much as the most divided feature, so that it stays that small beside its rows' largest
+    # entries (left at 1 while the others were divided by up to 2^983, a column of 1.7e202 beside 8e295 became
+    # 2^1155 times its draw in X T g, which overflowed)
+    thin = np.flatnonzero(~constant & (relative > 0) & negligible)
+    if len(thin) and len(scaled):
+        exponents[thin] = exponents[scaled].max()
     # T is only defined up to a positive factor 2^-shift: the shift nearest 0 that keeps the diagonal within
     # 2^-L..2^L, L = _GATE_EXPONENT_LIMIT (none for most data; when the exponents span more than 2L, the largest
     # entry is 2^L and the smallest are clipped at the smallest subnormal)
