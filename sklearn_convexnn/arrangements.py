@@ -82,6 +82,10 @@ _ZERO_TOL = 1e-10
 _RANK_RTOL = 1e-10
 # Smallest normalised margin accepted for an enumerated gate.
 _MIN_MARGIN = 1e-12
+# Stopping tolerance of the LSQR in _balancing_exponents, whose solution is rounded to integers: measured, 3 iterations
+# on dense data, 11-29 with 30-80% zero entries (12 x 4 .. 20000 x 11, rows and columns 1e+-50 and 1e+-100 apart),
+# the exponents within 6e-6 of numpy's lstsq; scipy's iteration limit 2 (n + d) is never reached.
+_BALANCING_TOL = 1e-8
 # Number of (r-1)-subsets processed per vectorised batch.
 _SUBSET_BATCH = 20000
 # Normalised margin min_k s_k x_k^T u / (|x_k| |u|) below which a cone has no interior the solvers resolve (the
@@ -314,10 +318,16 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
       same (convex) region and is better centred.
 
     Zero rows are excluded from the geometry (their mask entry is always True), and duplicate or
-    parallel rows share one hyperplane. The geometry is computed on :math:`\\tilde XS`,
-    :math:`S=\\operatorname{diag}(2^{-e_k})` bringing the largest entry of every column to :math:`[1/2,1)`:
-    its regions are those of :math:`\\tilde X` (gate :math:`Sg'` for :math:`g'`), the scaling is exact, and the
-    tolerances below do not depend on the units of the columns.
+    parallel rows share one hyperplane. The geometry is computed on :math:`R\\tilde XS` with diagonal powers of two
+    :math:`R=\\operatorname{diag}(2^{a_k})`, :math:`S=\\operatorname{diag}(2^{b_j})` balancing the magnitudes of the
+    entries (:math:`a_k+b_j` the integers nearest the least-squares fit of :math:`-\\log_2|\\tilde x_{kj}|` over the
+    non-zero entries, then :math:`a_k` lowered so that every row's largest entry is in :math:`[1/2,1)`): a positive
+    factor leaves a row's hyperplane where it is, so its regions are those of :math:`\\tilde X` (gate :math:`Sg'`
+    for :math:`g'`); the scaling is exact (entries below :math:`2^{-1074}` of their row's largest are dropped), and
+    the result does not depend on the units of the columns nor on the size of a row
+    (:math:`\\operatorname{diag}(2^{p})\\tilde X\\operatorname{diag}(2^{q})` is balanced to the same matrix). Where the
+    gates :math:`Sg'` cannot be represented in float64 (columns whose scales span more than the exponent range: their
+    components underflow), :class:`EnumerationError` is raised.
 
     Parameters
     ----------
@@ -345,17 +355,23 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
         ``max_patterns`` (use :func:`sample_patterns` then).
     EnumerationError
         If a gate comes within normalised margin :math:`10^{-12}` of a hyperplane, or the
-        patterns fail a consistency check (numerically degenerate data).
+        patterns fail a consistency check (numerically degenerate data), or a returned gate does not
+        generate its mask in float64 (columns scaled beyond the exponent range).
     """
     X = _check_X(X)
     max_patterns = _check_int(max_patterns, "max_patterns", min_val=1)
     Xa = add_intercept(X) if fit_intercept else X
     n, n_gate_features = Xa.shape
-    # the geometry is that of Xa S, S = diag(2^-e_k) bringing every column's largest entry to [1/2, 1): the same
-    # patterns (gates S g'), computed exactly, and not at the mercy of units (the unit rows of [1e-10 X, 1] agree
-    # to 1e-10 and were merged into one hyperplane: 3 of 871 patterns, "exhaustive")
-    column_exponents = -binary_exponent(np.abs(Xa).max(axis=0, initial=0.0))
-    Xa = np.ldexp(Xa, column_exponents)  # (2^1073 itself overflows: subnormal columns)
+    # the geometry is that of R Xa S, powers of two balancing the magnitudes of the entries (_balancing_exponents):
+    # the same patterns (gates S g'), computed exactly, and at the mercy neither of units (the unit rows of
+    # [1e-10 X, 1] agree to 1e-10 and were merged into one hyperplane: 3 of 871 patterns, "exhaustive") nor of the
+    # size of a row (columns scaled by their largest entries, a row of 1e20 with a zero entry left that column the
+    # only one of unit size in the other rows: 4 of 58 patterns, "exhaustive"; rows scaled first, an entry of 1e-316
+    # beside 1e34 underflowed and a whole feature was lost)
+    row_exponents, column_exponents = _balancing_exponents(Xa)
+    with np.errstate(under="ignore"):  # entries below 2^-1074 of their row's largest: dropped
+        rows_scaled = np.ldexp(Xa, -binary_exponent(np.abs(Xa).max(axis=1, initial=0.0))[:, None])  # for the check
+        Xa = np.ldexp(Xa, row_exponents[:, None] + column_exponents[None, :])
 
     row_norms = safe_row_norms(Xa)
     nonzero = row_norms > 0
@@ -402,8 +418,59 @@ def enumerate_patterns(X, *, fit_intercept=False, max_patterns=20000) -> Arrange
     else:
         masks = np.ones((order.size, n), dtype=bool)  # zero rows: x^T g = 0 >= 0
         masks[:, nonzero] = patterns[order]
-    gates = np.ldexp(gates[order].T, (column_exponents - column_exponents.max())[:, None])  # S g' (up to a factor)
-    return Arrangement(masks.T, gates / safe_row_norms(gates.T)[None, :], exhaustive=True)
+    with np.errstate(under="ignore"):
+        gates = np.ldexp(gates[order].T, (column_exponents - column_exponents.max())[:, None])  # S g' (up to a factor)
+        gates = gates / safe_row_norms(gates.T)[None, :]
+    # the parts of S g' on columns whose exponents lie more than the float64 range below the largest underflow: such
+    # gates may no longer generate their masks (rows 2^-f_k x_k, so that no product underflows for data below 1)
+    for start in range(0, order.size, chunk):
+        with np.errstate(under="ignore"):
+            values = rows_scaled[nonzero] @ gates[:, start:start + chunk]
+        if np.any(values == 0) or not np.array_equal(values > 0, patterns[order[start:start + chunk]].T):
+            raise EnumerationError(
+                "Exact enumeration failed: the gates of the patterns cannot be represented in float64 (the scales of "
+                "the columns of X span more than its exponent range). Use sample_patterns(X, n_patterns=...) instead."
+            )
+    return Arrangement(masks.T, gates, exhaustive=True)
+
+
+def _balancing_exponents(X):
+    r"""Integer exponents :math:`a_k`, :math:`b_j` with :math:`2^{a_k}|x_{kj}|2^{b_j}` balanced around 1.
+
+    :math:`a+b` is the least-squares solution (scipy's LSQR) of :math:`a_k+b_j=-\log_2|x_{kj}|` over the non-zero
+    entries, rounded; then every :math:`a_k` is lowered so that row :math:`k`'s largest scaled entry is in
+    :math:`[1/2,1)`. The fit changes by :math:`(-p,-q)` when ``X`` is :math:`\operatorname{diag}(2^p)X\operatorname{diag}
+    (2^q)`: balancing does not depend on the units of the columns nor on the size of the rows, as the largest entry
+    of each column does (a large row with a zero entry decides every other column's scale but not that one's).
+    :math:`\log_2|x_{kj}|` is taken as the binary exponent of the entry (exact for subnormal entries too).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Finite data (zero rows and columns allowed).
+
+    Returns
+    -------
+    row_exponents : ndarray of int, shape (n,)
+    column_exponents : ndarray of int, shape (d,)
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.linalg import lsqr
+
+    n, d = X.shape
+    rows, columns = np.nonzero(X)
+    row_exponents, column_exponents = np.zeros(n, dtype=int), np.zeros(d, dtype=int)
+    if rows.size == 0:
+        return row_exponents, column_exponents
+    incidence = coo_matrix((np.ones(2 * rows.size), (np.tile(np.arange(rows.size), 2), np.r_[rows, n + columns])),
+                           shape=(rows.size, n + d)).tocsr()
+    exponents = np.frexp(X)[1]  # |x| in [2^(e-1), 2^e)
+    solution = lsqr(incidence, -exponents[rows, columns].astype(float), atol=_BALANCING_TOL, btol=_BALANCING_TOL)[0]
+    column_exponents = np.rint(solution[n:]).astype(int)
+    # the largest entry of each row after the columns are scaled, brought to [1/2, 1)
+    scaled_exponents = np.where(X != 0, exponents + column_exponents[None, :], np.iinfo(np.int32).min)
+    row_exponents = np.where(X.any(axis=1), -scaled_exponents.max(axis=1), 0)
+    return row_exponents, column_exponents
 
 
 class _Budget:
@@ -672,10 +739,11 @@ def gate_scaling(X):
     or with the largest at :math:`2^{500}` when the spreads span more, and the centring
     uses the constant column :math:`c` of largest :math:`|x_c|`, skipped where :math:`|T_{ck}|` would exceed
     :math:`2^{500}` (e.g. a lone constant column of :math:`10^{-310}`). A column whose entries are at most
-    :math:`10^{-12}` of their row's largest in every row is left unscaled too (``_MIN_SAMPLED_MARGIN``): scaled up,
+    :math:`10^{-12}` of their row's largest in every row is not standardized (``_MIN_SAMPLED_MARGIN``): scaled up,
     it would make the gates cut the data by it, into cones whose points all have margins
     :math:`\min_ks_kx_k^\top u/(\|x_k\|\|u\|)` below that, which no solver resolves in float64 (features of
-    1e-72 beside 1e7). The rounding
+    1e-72 beside 1e7); it gets the smallest :math:`T_{kk}` of the standardized features (1 if there are none), so that
+    it stays that small beside them in :math:`XT`. The rounding
     leaves standardized data at :math:`T=I` exactly, and :math:`T` changes with the units of a column
     only by the power of two that cancels them (while no column becomes that small beside the others);
     on data in other units the hyperplanes of Gaussian
@@ -712,6 +780,12 @@ def gate_scaling(X):
     exponents = np.zeros(d, dtype=int)
     for k in scaled:
         exponents[k] = int(np.rint(np.log2(largest[k]) + np.log2(relative[k])))
+    # such a column is divided as much as the most divided feature, so that it stays that small beside its rows' largest
+    # entries (left at 1 while the others were divided by up to 2^983, a column of 1.7e202 beside 8e295 became
+    # 2^1155 times its draw in X T g, which overflowed)
+    thin = np.flatnonzero(~constant & (relative > 0) & negligible)
+    if len(thin) and len(scaled):
+        exponents[thin] = exponents[scaled].max()
     # T is only defined up to a positive factor 2^-shift: the shift nearest 0 that keeps the diagonal within
     # 2^-L..2^L, L = _GATE_EXPONENT_LIMIT (none for most data; when the exponents span more than 2L, the largest
     # entry is 2^L and the smallest are clipped at the smallest subnormal)

@@ -169,12 +169,19 @@ def _check_params(estimator):
 def _resolve_patterns(X_aug, patterns):
     """``patterns`` with ``"auto"`` resolved: every pattern (an Arrangement) when the pattern-count bound is small
     and enumeration certifies them, else ``"adaptive"`` (as on large data; enumeration fails with
-    :class:`EnumerationError` on numerically degenerate data)."""
+    :class:`EnumerationError` on numerically degenerate data).
+
+    The bound is checked twice: cheaply at the numerical rank of ``X_aug`` as given, then by
+    :func:`enumerate_patterns` itself (``max_patterns=AUTO_EXACT_LIMIT``) at the rank and number of hyperplanes of the
+    data in balanced units, which a feature far smaller than the others hides from the first (in units of 1e-150: rank
+    2 instead of 3, a bound of 300 instead of 22352 patterns for 150 samples with a bias)."""
     if isinstance(patterns, str) and patterns == "auto":
         if count_patterns_bound(X_aug.shape[0], np.linalg.matrix_rank(X_aug)) <= AUTO_EXACT_LIMIT:
             try:
-                return enumerate_patterns(X_aug)
+                return enumerate_patterns(X_aug, max_patterns=AUTO_EXACT_LIMIT)
             except EnumerationError:
+                pass
+            except ValueError:  # X_aug is valid: the refusal of more than AUTO_EXACT_LIMIT possible patterns
                 pass
         return "adaptive"
     return patterns

@@ -209,3 +209,24 @@ def test_the_descent_gradient_matches_finite_differences_and_the_descent_never_r
     polished, polished_value = polish_network(network, X, y, beta, loss=loss, max_iter=50)
     assert polished_value == pytest.approx(polished.objective(X, y, beta, loss), rel=1e-12)
     assert polished_value < value
+
+
+def test_neurons_are_dropped_by_their_output_not_their_weights():
+    """A result never worse than its seed, and a non-increasing history (sweep17 fuzz case): on a feature of 1e-12
+    beside the ones column, a neuron on the feature needs weights of 1e6 (block 2.2e12) to output as much as one on
+    the ones column with block 6.7; neurons were dropped as noise at 1e-9 of the largest block, this one although its
+    output was the larger (24.4 against 17.6): F rose from 4.78 to 40.57, against the seed's 9.70."""
+    from sklearn_convexnn.arrangements import add_intercept
+
+    x = np.array([1.4933501218246786e-13, 2.9296777644828727e-13, 1.4846211424820026e-12, 6.1948365207102740e-13,
+                  1.6234783387240129e-13, -1.3811586209393905e-12, -1.0902619026497266e-12, 1.0347698671846988e-12,
+                  1.5399100948323496e-12, -3.5384352386841606e-13, -1.8736887209664444e-13, 1.8902259836863543e-12,
+                  1.8207054458131648e-12, 7.7891189573613976e-13])[:, None]
+    y = np.where(np.isin(np.arange(14), [2, 7, 11]), 1.0, -1.0)
+    beta = 4.821753844902727e-15
+    seed = ReLUNetwork(np.array([[-0.2898886404088681]]), np.array([-1.0344601704200915]),
+                       hidden_bias=np.array([-0.0063532855278281]))
+    result = adaptive_patterns(add_intercept(x), y, beta, loss="logistic", seed_network=seed, n_initial=20,
+                               max_rounds=2, n_starts=5, random_state=0, polish_iter=100)
+    assert result.solution.objective <= seed.objective(x, y, beta, loss="logistic")
+    assert np.all(np.diff(result.history) <= 1e-12 * result.history[:-1])

@@ -11,6 +11,7 @@ from scipy.special import betainc
 
 from sklearn_convexnn.arrangements import (
     Arrangement,
+    EnumerationError,
     add_intercept,
     count_patterns_bound,
     enumerate_patterns,
@@ -143,6 +144,39 @@ def test_enumeration_with_bias_does_not_depend_on_the_units_of_the_features(unit
     assert arrangement.n_patterns == 24 * 24 - 24 + 1
     np.testing.assert_array_equal(arrangement.masks, reference.masks)
     np.testing.assert_array_equal(add_intercept(units * X) @ arrangement.gates >= 0, arrangement.masks)
+
+
+@pytest.mark.parametrize("factor", [1e5, 1e10, 1e20, 1e150, 1e-150])
+def test_enumeration_does_not_depend_on_the_scale_of_a_row(factor):
+    """A positive factor on a row leaves its hyperplane, so the patterns, unchanged: 58 for 8 generic points in R^3.
+    With the columns scaled by their largest entries, a row of 1e10 (zero in the second feature) left the second
+    feature the only one of unit size in the other rows: an EnumerationError at 1e10, 4 patterns of 58 claimed
+    exhaustive at 1e20 and beyond."""
+    X = np.random.default_rng(0).standard_normal((8, 3))
+    X[0, 1] = 0.0
+    reference = enumerate_patterns(X)
+    X[0] *= factor
+    arrangement = enumerate_patterns(X)
+    assert reference.n_patterns == 58
+    np.testing.assert_array_equal(arrangement.masks, reference.masks)
+    np.testing.assert_array_equal(X @ arrangement.gates >= 0, arrangement.masks)
+
+
+def test_enumeration_refuses_gates_beyond_the_float64_range():
+    """Columns in units 1e10 and 1e-310 (a subnormal feature) keep the 18 patterns of 9 generic points in the plane,
+    with unit gates of parts 1e-10 and 1 generating them. In units 1e52 and 1e-310 a unit gate needs parts 1e-362
+    and 1: the first underflowed to 0 and the gates returned no longer generated their masks; an EnumerationError
+    now says so."""
+    X = np.random.default_rng(3).standard_normal((9, 2))
+    reference = enumerate_patterns(X)
+    units = np.array([1e10, 1e-310])
+    arrangement = enumerate_patterns(X * units)
+    assert reference.n_patterns == 18
+    np.testing.assert_array_equal(arrangement.masks, reference.masks)
+    np.testing.assert_array_equal((X * units) @ arrangement.gates >= 0, arrangement.masks)
+    np.testing.assert_allclose(np.linalg.norm(arrangement.gates, axis=0), 1.0, rtol=1e-12)
+    with pytest.raises(EnumerationError, match="cannot be represented in float64"):
+        enumerate_patterns(X * np.array([1e52, 1e-310]))
 
 
 def test_all_negative_region_both_cases():
@@ -389,11 +423,14 @@ def test_gate_scaling_is_a_coarse_standardization_and_the_identity_on_standardiz
     units = 2.0 ** np.array([7, -10, 20, 0])
     assert np.array_equal((X * units) @ gate_scaling(X * units), Z)
     # ... while no column falls to 1e-12 of its rows' largest entries: such a column (here 2^-60 times the second
-    # feature, 1e-16 of the ones) is left as it is, the others are standardized as before
+    # feature, 1e-16 of the ones) is not standardized but divided as much as the most divided feature, so that it
+    # stays below 1e-12 of its rows' largest entries; the others are standardized as before
     units = 2.0 ** np.array([0, -60, 0, 0])
     T = gate_scaling(X * units)
-    assert T[1, 1] == 1.0 and not np.any(np.delete(T[:, 1], 1))
-    assert np.array_equal(((X * units) @ T)[:, [0, 2, 3]], Z[:, [0, 2, 3]])
+    assert T[1, 1] == min(T[0, 0], T[2, 2]) and not np.any(np.delete(T[:, 1], 1))
+    scaled = (X * units) @ T
+    assert np.all(np.abs(scaled[:, 1]) <= 1e-12 * np.abs(scaled).max(axis=1))
+    assert np.array_equal(scaled[:, [0, 2, 3]], Z[:, [0, 2, 3]])
     standardized = add_intercept((X[:, :-1] - X[:, :-1].mean(axis=0)) / X[:, :-1].std(axis=0))
     assert np.array_equal(gate_scaling(standardized), np.eye(4))
     # without a constant column nothing is centred: a diagonal of powers of two, root mean squares near 1
@@ -405,6 +442,24 @@ def test_gate_scaling_is_a_coarse_standardization_and_the_identity_on_standardiz
     degenerate = np.column_stack([X[:, 0], np.zeros(len(X)), np.full(len(X), 3.0)])
     T = gate_scaling(degenerate)
     assert T[1, 1] == 1.0 and T[2, 2] == 1.0 and np.all(np.isfinite(T)) and abs(np.linalg.det(T)) > 0
+
+
+def test_a_negligible_feature_stays_negligible_when_the_others_are_divided_by_huge_powers_of_two():
+    """sweep17 fuzz_gates 190121: the third feature (1.7e202) is below 1e-12 of the second (8e295) in every row, so it
+    is not standardized; left at T = 1 while the second was divided by 2^983 (and T shifted by 2^483 to keep its
+    diagonal within 2^+-500), it became 2^1155 times its draw in X T g: an overflow in sample_patterns. Divided like the
+    second, every entry of X T stays finite and the feature below 1e-12 of its rows' largest."""
+    X = np.array([[1.1900141676500805e-169, -4.7987420372070601e+295, -1.7171174764664620e+202],
+                  [1.0474745984082496e-169, 8.0368291385666755e+295, -4.1490147740021243e+201]])
+    for fit_intercept in (False, True):
+        Xa = add_intercept(X) if fit_intercept else X
+        T = gate_scaling(Xa)
+        with np.errstate(over="raise", invalid="raise"):  # (the negligible feature's products may underflow)
+            scaled = Xa @ T
+            arrangement = sample_patterns(X, 50, fit_intercept=fit_intercept, standardize=True, random_state=0)
+        assert np.all(np.abs(scaled[:, 2]) <= 1e-12 * np.abs(scaled).max(axis=1))
+        assert np.all(np.isfinite(arrangement.gates))
+        np.testing.assert_array_equal(Xa @ arrangement.gates >= 0, arrangement.masks)
 
 
 def test_standardized_sampling_cuts_through_the_data_whatever_its_units():

@@ -157,3 +157,22 @@ def test_targets_whose_squared_loss_overflows_are_refused_naming_y():
     model = ConvexReLURegressor(patterns="sample", random_state=0, beta=1e150).fit(X, 1e150 * y)
     assert np.isfinite(model.objective_)
     assert model.objective_ == pytest.approx(model.network_.objective(X, 1e150 * y, 1e150), rel=1e-12)
+
+
+def test_auto_adapts_where_a_tiny_feature_hides_the_rank_of_the_data():
+    """The number of patterns does not depend on the units of a feature, and "auto" enumerates only where at most
+    AUTO_EXACT_LIMIT can exist. With the second feature in units of 1e-150, the raw data's numerical rank is 2 instead
+    of 3 (bound 300 instead of 22352 patterns for 150 samples with a bias): "auto" enumerated, and the enumeration,
+    which works in balanced units, refused with "exceeds max_patterns". It adapts, as on the data in unit scale."""
+    from sklearn_convexnn.estimators import AUTO_EXACT_LIMIT
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((150, 2))
+    y = rng.standard_normal(150)
+    kwargs = dict(beta=1.0, n_patterns=20, max_rounds=1, n_starts=3, random_state=0)
+    model = ConvexReLURegressor(**kwargs).fit(X * np.array([1.0, 1e-150]), y)
+    assert not model.arrangement_.exhaustive
+    assert np.isfinite(model.objective_) and model.duality_gap_ >= -1e-9 * model.objective_
+    # 60 samples: the raw rank says 120 patterns, there are 3542; "auto" keeps to its limit
+    small = ConvexReLURegressor(**kwargs).fit(X[:60] * np.array([1.0, 1e-150]), y[:60])
+    assert not small.arrangement_.exhaustive and small.arrangement_.n_patterns <= AUTO_EXACT_LIMIT
