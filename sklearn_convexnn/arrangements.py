@@ -34,8 +34,8 @@ Conventions
 * If every row of the (augmented) data is zero, all gates give the all-``True`` pattern, which is
   then trivial as well. So that an arrangement is never empty in this degenerate case, both
   functions return that single all-``True`` pattern (with gate :math:`e_1` from enumeration).
-* Numerical tolerances (relative to unit-normalised rows of the data, every column scaled by the power
-  of two that brings its largest entry to :math:`[1/2,1)`, which changes no pattern): normals that agree
+* Numerical tolerances (relative to unit-normalised rows of the data with its rows and columns balanced by
+  powers of two, which changes no pattern; see :func:`enumerate_patterns`): normals that agree
   up to sign within ``1e-10`` are treated as one hyperplane, directions with relative singular value below
   ``1e-10`` are ignored when computing the rank, and every enumeration gate has a normalised margin
   :math:`\\min_k |x_k^\\top g|/(\\|x_k\\|\\|g\\|) > 10^{-12}` over the non-zero rows, else
