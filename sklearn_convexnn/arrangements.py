@@ -97,7 +97,7 @@ _SUBSET_BATCH = 20000
 # gate of 1e-12, whose cone the LP finds resolvable); sweep16 case 178212 (features 1.8e7 beside 1e-72, 1e-27, 2e-82)
 # 9e-92..7e-89 (Clarabel "infeasible", column generation stalled at a gap of 0.998), offsets 1e8 and 1e11 with
 # spreads 1e-3 and 1e-4: 2e-22..8e-20 and 4e-30..8e-28, linnerud with a feature in units of 2^40: 1e-17..6e-16
-_MIN_SAMPLED_MARGIN = 1e-12
+MIN_SAMPLED_MARGIN = 1e-12
 # Rounds of the cutting-plane LP that looks for such a margin in the cone of a thin gate's pattern.
 _INTERIOR_LP_ROUNDS = 8
 # gate_scaling's entries kept within 2^-500..2^500 where possible: the gates Tg and their squared norms stay finite
@@ -739,7 +739,7 @@ def gate_scaling(X):
     or with the largest at :math:`2^{500}` when the spreads span more, and the centring
     uses the constant column :math:`c` of largest :math:`|x_c|`, skipped where :math:`|T_{ck}|` would exceed
     :math:`2^{500}` (e.g. a lone constant column of :math:`10^{-310}`). A column whose entries are at most
-    :math:`10^{-12}` of their row's largest in every row is not standardized (``_MIN_SAMPLED_MARGIN``): scaled up,
+    :math:`10^{-12}` of their row's largest in every row is not standardized (``MIN_SAMPLED_MARGIN``): scaled up,
     it would make the gates cut the data by it, into cones whose points all have margins
     :math:`\min_ks_kx_k^\top u/(\|x_k\|\|u\|)` below that, which no solver resolves in float64 (features of
     1e-72 beside 1e7); it gets the smallest :math:`T_{kk}` of the standardized features (1 if there are none), so that
@@ -772,10 +772,10 @@ def gate_scaling(X):
     largest = np.abs(X).max(axis=0)
     unit = X / np.where(largest > 0, largest, 1.0)  # spreads of unit-scale columns: no under- or overflow
     relative = unit.std(axis=0) if len(offsets) else np.sqrt(np.mean(unit ** 2, axis=0))
-    # a column at most _MIN_SAMPLED_MARGIN of its row's largest entry in every row decides only patterns of margins that
+    # a column at most MIN_SAMPLED_MARGIN of its row's largest entry in every row decides only patterns of margins that
     # small (cones without an interior resolvable in float64): scaled up, it would make Tg cut the data by it
     row_largest = np.abs(X).max(axis=1, keepdims=True)
-    negligible = np.all(np.abs(X) <= _MIN_SAMPLED_MARGIN * row_largest, axis=0)
+    negligible = np.all(np.abs(X) <= MIN_SAMPLED_MARGIN * row_largest, axis=0)
     scaled = np.flatnonzero(~constant & (relative > 0) & ~negligible)
     exponents = np.zeros(d, dtype=int)
     for k in scaled:
@@ -854,7 +854,7 @@ def sample_patterns(X, n_patterns, *, fit_intercept=False, standardize=False, ra
     nonzero = safe_row_norms(Xa) > 0
     scaling = gate_scaling(Xa) if standardize else None
     if scaling is not None:
-        unit_rows = _unit_rows(Xa[nonzero])
+        unit_rows = normalised_rows(Xa[nonzero])
 
     chunk = max(1, min(n_patterns, 2**22 // max(n, 1)))
     seen = set()
@@ -870,7 +870,7 @@ def sample_patterns(X, n_patterns, *, fit_intercept=False, standardize=False, ra
         if scaling is not None:
             # a gate Tg whose pattern's cone has no interior resolvable in float64 (a feature far smaller than the others,
             # or an offset far larger than the spread, decides it): the draw g itself is used instead
-            thin = np.flatnonzero(_normalised_margins(unit_rows, gates) < _MIN_SAMPLED_MARGIN)
+            thin = np.flatnonzero(normalised_margins(unit_rows, gates) < MIN_SAMPLED_MARGIN)
             replaced = [j for j in thin if not _has_resolvable_interior(unit_rows, masks[nonzero, j], gates[j])]
             gates[replaced] = drawn[replaced]
             masks[:, replaced] = Xa @ gates[replaced].T >= 0
@@ -938,14 +938,14 @@ def _column_keys(masks):
     return keys.view(np.dtype((np.void, keys.shape[1]))).ravel()
 
 
-def _unit_rows(X):
+def normalised_rows(X):
     """The rows of ``X`` (none zero) divided by their norms, through their largest entries (no under- or overflow)."""
     largest = np.abs(X).max(axis=1, keepdims=True)
     scaled = X / largest
     return scaled / np.linalg.norm(scaled, axis=1, keepdims=True)
 
 
-def _normalised_margins(unit_rows, gates):
+def normalised_margins(unit_rows, gates):
     r"""Return :math:`\min_k|\hat x_k^\top g_j|/\|g_j\|` for unit rows :math:`\hat x_k` (m, D) and gates (B, D): shape (B,).
 
     The margin by which each gate satisfies the cone constraints of its own pattern, relative to the row norms (the
@@ -959,7 +959,7 @@ def _normalised_margins(unit_rows, gates):
 
 def _has_resolvable_interior(unit_rows, pattern, gate):
     r"""Whether the cone :math:`\{u:s_k\hat x_k^\top u\ge0\}`, :math:`s_k=\pm1` by ``pattern``, has a point of normalised
-    margin :math:`\min_ks_k\hat x_k^\top u/\|u\|\ge` ``_MIN_SAMPLED_MARGIN`` (``gate``: a point of the cone).
+    margin :math:`\min_ks_k\hat x_k^\top u/\|u\|\ge` ``MIN_SAMPLED_MARGIN`` (``gate``: a point of the cone).
 
     The candidates are LP points :math:`\arg\max\{t:s_k\hat x_k^\top u\ge t,\ \|u\|_\infty\le1\}` (scipy's HiGHS) over a
     working set of rows, started with the rows nearest to ``gate`` and grown by the most violated ones (a few small
@@ -981,7 +981,7 @@ def _has_resolvable_interior(unit_rows, pattern, gate):
             return False
         point = result.x[:D]
         slack = signed @ point
-        if np.min(slack) >= _MIN_SAMPLED_MARGIN * np.linalg.norm(point) > 0:
+        if np.min(slack) >= MIN_SAMPLED_MARGIN * np.linalg.norm(point) > 0:
             return True
         grown = np.union1d(working, np.argsort(slack)[:step])
         if len(grown) == len(working):

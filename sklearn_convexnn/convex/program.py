@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._numerics import power_of_two_scale, safe_row_norms
-from ..arrangements import _MIN_SAMPLED_MARGIN, Arrangement, _normalised_margins, _unit_rows
+from ..arrangements import MIN_SAMPLED_MARGIN, Arrangement, normalised_margins, normalised_rows
 from ..losses import check_targets_for_loss, get_loss
 from ..network import GatedReLUNetwork, ReLUNetwork, check_beta, check_data
 from .dual import dual_lower_bound, gate_lower_bound, max_dual_violation
@@ -345,9 +345,9 @@ class ConvexProgram:
         nonzero = np.abs(self.X).max(axis=1, initial=0.0) > 0
         if gates.shape[0] != self.X.shape[1] or not nonzero.any():
             return np.full(self.n_patterns, np.nan)
-        unit_rows = _unit_rows(self.X[nonzero])
+        unit_rows = normalised_rows(self.X[nonzero])
         inside = np.all((unit_rows @ gates >= 0) == self.masks[nonzero], axis=0)
-        return np.where(inside, _normalised_margins(unit_rows, gates.T), np.nan)
+        return np.where(inside, normalised_margins(unit_rows, gates.T), np.nan)
 
     def _numerical_diagnosis(self, infeasible=False, only_unresolvable=False):
         """Sentences on what makes this ReLU program numerically hard, for the errors and warnings of a failed solve.
@@ -355,7 +355,7 @@ class ConvexProgram:
         Names the patterns whose gates satisfy their cone constraints only by a margin below float64's resolution
         (:meth:`gate_margins`), the smallest margin, and the range of magnitudes of the columns of ``X`` (features
         of very different sizes make thin cones). With ``infeasible``, says first that the program is always feasible.
-        With ``only_unresolvable``, returns "" unless some gate is below ``_MIN_SAMPLED_MARGIN``. "" for the gated
+        With ``only_unresolvable``, returns "" unless some gate is below ``MIN_SAMPLED_MARGIN``. "" for the gated
         program (no cones) unless ``infeasible``.
         """
         parts = []
@@ -363,7 +363,7 @@ class ConvexProgram:
             parts.append("The program is always feasible (u = v = 0): this is a numerical failure.")
         if self.activation == "relu" and self.n_patterns:
             margins = self.gate_margins()
-            unresolvable = np.flatnonzero(margins < _MIN_SAMPLED_MARGIN)
+            unresolvable = np.flatnonzero(margins < MIN_SAMPLED_MARGIN)
             if only_unresolvable and not len(unresolvable):
                 return ""
             columns = np.abs(self.X).max(axis=0)
@@ -373,7 +373,7 @@ class ConvexProgram:
                 parts.append(
                     f"{len(unresolvable)} of the {self.n_patterns} patterns ({listed}) have gates inside their cones "
                     f"(2D_i - I) X g >= 0 only by a normalised margin min_k |x_k'g| / (|x_k| |g|) below "
-                    f"{_MIN_SAMPLED_MARGIN:g} (smallest {np.nanmin(margins):.2g}): these cones have no interior "
+                    f"{MIN_SAMPLED_MARGIN:g} (smallest {np.nanmin(margins):.2g}): these cones have no interior "
                     "resolvable in float64."
                 )
             elif np.isfinite(margins).any():
