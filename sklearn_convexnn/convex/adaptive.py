@@ -780,9 +780,8 @@ def _acting_on_X(network, X):
 def _scaled_network(network, factor):
     r"""``network`` with every parameter multiplied by ``factor`` :math:`=\sqrt{c/s}`: on :math:`(X/c, y/s)` with
     weight decay :math:`\beta/(sc)` its output is :math:`1/s` and its :math:`F` :math:`1/s^2` times that of
-    ``network`` on :math:`(X, y, \beta)` (``data_scales``)."""
-    bias = None if network.hidden_bias is None else factor * network.hidden_bias
-    return ReLUNetwork(factor * network.hidden_weights, factor * network.output_weights, hidden_bias=bias)
+    ``network`` on :math:`(X, y, \beta)` (``data_scales``). ``network`` acts on ``X`` as given (:func:`_acting_on_X`)."""
+    return ReLUNetwork(factor * network.hidden_weights, factor * network.output_weights)
 
 
 def _in_units(result, scale, feature_scale, beta):
