@@ -508,8 +508,9 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
     duality_gap_ : float
         Certified gap of the returned network: ``objective_`` minus the certified lower bound of the
         convex program over ``arrangement_`` (a ConvergenceWarning is issued when the solution's gap
-        exceeds ``1e-3 * max(1, objective_)`` although the solver reports ``"optimal"``, and when an
-        adaptive fit's exceeds ``0.25 * objective_``, see ``max_rounds``).
+        exceeds ``1e-3 * max(objective_, min(1, L0))``, ``L0`` the zero network's objective, although the
+        solver reports ``"optimal"``, and when an adaptive fit's exceeds ``0.25 * objective_``, see
+        ``max_rounds``).
     dual_ : ndarray of shape (n_samples,) or (n_samples, c)
         :math:`\nu=-\nabla L(\hat y)`, the residual.
     n_iter_ : int

@@ -79,7 +79,8 @@ def test_a_native_solver_never_calls_a_large_target_problem_optimal_above_its_to
     assert program._rescaled(scale).gap_tolerance(1e-8, 0.0) == pytest.approx(1e-8 / scale**2)
     assert program.gap_tolerance(1e-8, 0.0) == 1e-8
     small = ConvexProgram(X, y * 1e-9, 1e-13, enumerate_patterns(X))
-    assert small._rescaled(float(np.max(np.abs(y * 1e-9)))).gap_tolerance(1e-8, 0.5) == pytest.approx(1e-8)
+    rescaled = small._rescaled(float(np.max(np.abs(y * 1e-9))))  # its zero network: 0.5 ||y / s||^2 < 1
+    assert rescaled.gap_tolerance(1e-8, 0.5) == pytest.approx(1e-8 * max(0.5, 0.5 * float(rescaled.y @ rescaled.y)))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         solution = program.solve("cg")  # it stalls on this weakly regularized problem (it said "optimal" at 0.96)
@@ -89,6 +90,36 @@ def test_a_native_solver_never_calls_a_large_target_problem_optimal_above_its_to
     # the returned blocks carry the master's prediction: the certificate agrees with the solver's last pricing (on
     # this nearly interpolating problem it said 0.12 when two patterns' columns on their shared face were merged)
     assert solution.relative_gap <= 1e-4
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_the_relative_gap_of_small_targets_is_relative_to_their_size(loss):
+    """The gap's scale is max(|F|, min(1, L(0))), L(0) the zero network's objective: for targets with L(0) < 1 the
+    relative gap of a point no longer changes with their units (it was gap / max(1, |F|), an absolute gap: targets
+    of 1e-2 on thin cones ended "optimal" at a gap equal to F = 3.2e-5 without a warning, and warned with y and
+    beta x 1e4). Problems with L(0) >= 1 keep the floor 1; the logistic loss (L(0) = n log 2) is unchanged."""
+    from sklearn_convexnn.convex.program import gap_scale
+
+    rng = np.random.default_rng(7)
+    X = add_intercept(rng.standard_normal((12, 2)))
+    arrangement = enumerate_patterns(X)
+    y = np.sign(rng.standard_normal(12)) if loss == "logistic" else 0.05 * rng.standard_normal(12)
+    zero = np.zeros((arrangement.n_patterns, 3))
+    if loss == "logistic":
+        solution = ConvexProgram(X, y, 0.3, arrangement, loss=loss).solution(zero, zero)
+        assert solution.zero_network_objective == pytest.approx(12 * np.log(2.0))
+        assert solution.relative_gap == solution.duality_gap / max(1.0, abs(solution.objective))
+        return
+    gaps = []
+    for s in (1.0, 1e-3, 1e-6):
+        program = ConvexProgram(X, s * y, 0.01 * s, arrangement)
+        solution = program.solution(zero, zero)  # the zero network: F = L(0) < 1, gap > 0
+        assert solution.zero_network_objective == pytest.approx(0.5 * s * s * float(y @ y), rel=1e-12)
+        assert solution.duality_gap > 0
+        gaps.append(solution.relative_gap)
+        assert program.gap_tolerance(1e-8, 0.0) == pytest.approx(1e-8 * solution.zero_network_objective, rel=1e-12)
+    np.testing.assert_allclose(gaps, gaps[0], rtol=1e-9)
+    assert gap_scale(5.0, 0.5) == 5.0 and gap_scale(0.1, 0.5) == 0.5 and gap_scale(0.1, 3.0) == 1.0
 
 
 def test_an_optimal_status_that_the_certificate_contradicts_becomes_inaccurate():

@@ -29,7 +29,7 @@ from ..network import GatedReLUNetwork, ReLUNetwork, check_beta, check_data
 from .dual import dual_lower_bound, gate_lower_bound, max_dual_violation
 
 __all__ = ["ConvexProgram", "ConvexSolution", "SolverError", "SolverResult", "ACTIVATIONS", "STATUSES",
-           "TARGET_SCALE_RANGE", "FEATURE_SCALE_RANGE", "data_scales"]
+           "TARGET_SCALE_RANGE", "FEATURE_SCALE_RANGE", "data_scales", "gap_scale"]
 
 ACTIVATIONS = ("relu", "gated")
 #: squared-loss targets with max|y| outside this range are rescaled to max|y| = 1 for the backend, and divided by a
@@ -58,6 +58,18 @@ def data_scales(X, y, loss):
     """
     scale = power_of_two_scale(y, TARGET_SCALE_RANGE) if loss == "squared" else 1.0
     return scale, power_of_two_scale(X, FEATURE_SCALE_RANGE)
+
+
+def gap_scale(objective, zero_objective, floor=1.0):
+    r"""The scale of a duality gap: :math:`\max(|F|,\min(\text{floor},L(0)))` (:math:`L(0)`: the zero network).
+
+    Relative to :math:`|F|`, with the floor 1 (in the units of the targets the user gave) for objectives near 0 —
+    lowered to :math:`L(0)` when that is smaller: small targets (:math:`\tfrac12\|y\|^2<1`) then get a gap relative
+    to their own size, as large ones do, instead of an absolute one (targets of 1e-2 on thin cones ended "optimal"
+    at a gap equal to :math:`F=3.2\cdot10^{-5}`, and the same problem with :math:`y` and :math:`\beta` times
+    :math:`10^4` warned). Every problem with :math:`L(0)\ge1` keeps the floor 1.
+    """
+    return max(abs(objective), min(floor, zero_objective))
 
 
 class SolverError(RuntimeError):
@@ -129,8 +141,18 @@ class ConvexSolution:
 
     @property
     def relative_gap(self):
-        """``duality_gap / max(1, |objective|)``."""
-        return self.duality_gap / max(1.0, abs(self.objective))
+        r"""``duality_gap`` relative to :math:`\max(|F|,\min(1,L(0)))` (:func:`gap_scale`)."""
+        scale = gap_scale(self.objective, self.zero_network_objective)
+        return self.duality_gap / scale if scale > 0 else (0.0 if self.duality_gap <= 0 else np.inf)
+
+    @property
+    def zero_network_objective(self):
+        r""":math:`L(0)`, the objective of the zero network: the loss at :math:`\hat y=0` for the targets
+        :math:`y=\hat y+\nu` (squared loss; :math:`n\log2` for the logistic loss, whatever the labels).
+        """
+        loss = get_loss(self.loss)
+        targets = self.prediction + self.dual if loss.name == "squared" else np.ones_like(self.prediction)
+        return loss.value(np.zeros_like(self.prediction), targets)
 
     def block_norms(self):
         r"""Return :math:`(\|u_i\|, \|v_i\|)`, two arrays of shape (P,)."""
@@ -310,15 +332,18 @@ class ConvexProgram:
         return self._shared[key].with_beta(beta)
 
     def gap_tolerance(self, tol, objective):
-        r"""The duality gap at which a native solver stops: :math:`\text{tol}\cdot\max(1,|F|)`.
+        r"""The duality gap at which a native solver stops: :math:`\text{tol}\cdot\max(|F|,\min(1,L(0)))`.
 
-        The floor 1 is in the units of the targets the user gave: on the program a large-target problem
+        The floor (1, or :math:`L(0)`, the zero network's objective, when smaller: :func:`gap_scale`) is in the
+        units of the targets the user gave: on the program a large-target problem
         is handed to the backend as (targets :math:`y/s`, objective :math:`F/s^2`, see ``_target_scale``)
         it is :math:`1/s^2`, so that the gap certified on the user's program is again at most
-        :math:`\text{tol}\cdot\max(1,|F|)` (``ConvexSolution.relative_gap`` at most ``tol``). Small
+        :math:`\text{tol}\cdot\max(|F|,\min(1,L(0)))` (``ConvexSolution.relative_gap`` at most ``tol``). Small
         targets (:math:`s<1`) keep the floor 1 on the rescaled program, which is stricter.
         """
-        return tol * max(self._gap_floor, abs(objective))
+        if "zero_objective" not in self._shared:
+            self._shared["zero_objective"] = get_loss(self.loss).value(np.zeros(len(self.y)), self.y)
+        return tol * gap_scale(objective, self._shared["zero_objective"], self._gap_floor)
 
     def with_beta(self, beta):
         """The same program with another :math:`\\beta`, sharing compiled solver state."""

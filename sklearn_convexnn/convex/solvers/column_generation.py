@@ -15,7 +15,8 @@ small set of them:
    projection — the unique best direction of that cone (cone lemma).
 3. **Certificate**: with :math:`V` the largest value, :math:`-L^*(-\nu/\max(1,V/\beta))` is a lower
    bound on the program's optimum (THEORY §F); the method stops when the gap to the current objective
-   is at most ``tol * max(1, |F|)``. This is the optimality certificate itself.
+   is at most ``tol * max(|F|, min(1, L(0)))`` (``ConvexProgram.gap_tolerance``, :math:`L(0)` the zero network's
+   objective). This is the optimality certificate itself.
 4. **Polish**: fixed directions converge slowly at the end (the optimal direction of a block moves
    with :math:`\nu`). Once the violations are small, the blocks of the support are re-optimised with
    free directions on faces of their cones by a primal active-set method
@@ -659,7 +660,7 @@ def solve_column_generation(program, *, tol=1e-8, max_iter=None, warm_start=None
     program : ConvexProgram
     tol : float
         Target relative duality gap: stop when
-        :math:`F-(-L^*(-\nu/\max(1,V/\beta)))\le\text{tol}\cdot\max(1,|F|)`.
+        :math:`F-(-L^*(-\nu/\max(1,V/\beta)))\le\text{tol}\cdot\max(|F|,\min(1,L(0)))` (``gap_tolerance``).
     max_iter : int or None
         Cap on pricing rounds (default 500).
     warm_start : ConvexSolution, pair of arrays or None

@@ -10,7 +10,7 @@ exactly zero. The step is :math:`1/\ell` with :math:`\ell` the Lipschitz constan
 (power iteration, increased by backtracking if needed); the momentum restarts whenever the objective
 increases (O'Donoghue & Candès). Every few iterations the certificate of THEORY §F is evaluated at the
 current point — :math:`V=\max_i\|X^\top D_i\nu\|` and the bound :math:`-L^*(-\nu/\max(1,V/\beta))` —
-and the method stops when the gap is at most ``tol * max(1, |F|)``.
+and the method stops when the gap is at most ``tol * max(|F|, min(1, L(0)))`` (``ConvexProgram.gap_tolerance``).
 """
 
 from __future__ import annotations
