@@ -15,6 +15,13 @@ def safe_row_norms(X):
     return largest * np.linalg.norm(X / np.where(largest > 0, largest, 1.0)[:, None], axis=1)
 
 
+def normalised_rows(X):
+    """The rows of ``X`` (none zero) divided by their norms, through their largest entries (no under- or overflow)."""
+    largest = np.abs(X).max(axis=1, keepdims=True)
+    scaled = X / largest
+    return scaled / np.linalg.norm(scaled, axis=1, keepdims=True)
+
+
 def safe_norm(v):
     r"""Euclidean norm of the vector ``v`` as :math:`m\|v/m\|`, :math:`m=\max_j|v_j|` (:func:`safe_row_norms`)."""
     return float(safe_row_norms(np.ravel(v)[None])[0])

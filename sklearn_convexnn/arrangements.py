@@ -54,7 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_array, check_random_state
 
-from ._numerics import binary_exponent, safe_row_norms
+from ._numerics import binary_exponent, normalised_rows, safe_row_norms
 
 __all__ = [
     "Arrangement",
@@ -936,13 +936,6 @@ def _column_keys(masks):
     compared lexicographically from row 0."""
     keys = np.ascontiguousarray(np.packbits(masks, axis=0).T)
     return keys.view(np.dtype((np.void, keys.shape[1]))).ravel()
-
-
-def normalised_rows(X):
-    """The rows of ``X`` (none zero) divided by their norms, through their largest entries (no under- or overflow)."""
-    largest = np.abs(X).max(axis=1, keepdims=True)
-    scaled = X / largest
-    return scaled / np.linalg.norm(scaled, axis=1, keepdims=True)
 
 
 def normalised_margins(unit_rows, gates):

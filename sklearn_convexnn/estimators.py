@@ -39,7 +39,7 @@ from .arrangements import (
     sample_patterns,
 )
 from .convex.adaptive import adaptive_patterns
-from .convex.program import ACTIVATIONS, ConvexProgram
+from .convex.program import ACTIVATIONS, ConvexProgram, gap_scale
 from .convex.solvers import SOLVERS
 from .losses import LOSSES, get_loss
 from .network import GatedReLUNetwork, ReLUNetwork, check_beta
@@ -127,6 +127,7 @@ class _Fit:
     solver: str
     certificate: PatternCertificate
     arrangement: Arrangement
+    zero_objective: float  # L(0), the zero network's objective: the floor of the gap's scale (``gap_scale``)
 
     @property
     def duality_gap(self):
@@ -217,12 +218,14 @@ def _check_gap(solution):
 
 
 def _check_adaptive_gap(estimator, fits):
-    """One ConvergenceWarning when an adaptive ReLU fit ends above ``ADAPTIVE_GAP_WARNING`` relative to its bound."""
+    """One ConvergenceWarning when an adaptive ReLU fit's gap exceeds ``ADAPTIVE_GAP_WARNING`` of its scale
+    :math:`\\max(F,\\min(1,L(0)))` (:func:`~sklearn_convexnn.convex.program.gap_scale`: a nearly interpolating fit,
+    :math:`F\\approx10^{-24}`, is not "100% above" its bound)."""
     worst = None
     for fit in fits:
         if fit.solver != "adaptive" or fit.certificate.converged:
             continue
-        relative = fit.duality_gap / max(abs(fit.objective), np.finfo(float).tiny)
+        relative = fit.duality_gap / gap_scale(fit.objective, fit.zero_objective)
         if relative > ADAPTIVE_GAP_WARNING and (worst is None or relative > worst[0]):
             worst = (relative, fit.certificate)
     if worst is None:
@@ -280,7 +283,7 @@ def _fit_network(estimator, X, y, beta, loss, patterns, rng):
         converged=bool(solution.dual_violation <= beta * (1.0 + np.sqrt(estimator.tol))),
     )
     return _Fit(network, objective, solution.lower_bound, solution.dual, solution.n_iter, solution.status,
-                solution.solver, certificate, patterns)
+                solution.solver, certificate, patterns, solution.zero_network_objective)
 
 
 def _fit_adaptive(estimator, X, X_aug, y, beta, loss, rng):
@@ -301,7 +304,8 @@ def _fit_adaptive(estimator, X, X_aug, y, beta, loss, rng):
         converged=bool(result.converged),
     )
     return _Fit(network, objective, solution.lower_bound, solution.dual, solution.n_iter, solution.status,
-                solution.solver, certificate, result.arrangement)
+                solution.solver, certificate, result.arrangement,
+                solution.zero_network_objective)
 
 
 def _named(error, X, y=None):
@@ -425,7 +429,8 @@ def _fit_vector(estimator, X, Y, beta, rng):
         exhaustive=bool(exhaustive), converged=bool(violation <= beta * (1.0 + np.sqrt(estimator.tol))),
     )
     return _Fit(network, objective, solution.lower_bound, solution.dual, solution.n_iter,
-                solution.status, solution.solver, certificate, arrangement)
+                solution.status, solution.solver, certificate, arrangement,
+                get_loss(solution.loss).value(np.zeros_like(Y), Y))
 
 
 class ConvexReLURegressor(RegressorMixin, BaseEstimator):
@@ -509,7 +514,7 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         Certified gap of the returned network: ``objective_`` minus the certified lower bound of the
         convex program over ``arrangement_`` (a ConvergenceWarning is issued when the solution's gap
         exceeds ``1e-3 * max(objective_, min(1, L0))``, ``L0`` the zero network's objective, although the
-        solver reports ``"optimal"``, and when an adaptive fit's exceeds ``0.25 * objective_``, see
+        solver reports ``"optimal"``, and when an adaptive fit's exceeds 0.25 times that scale, see
         ``max_rounds``).
     dual_ : ndarray of shape (n_samples,) or (n_samples, c)
         :math:`\nu=-\nabla L(\hat y)`, the residual.

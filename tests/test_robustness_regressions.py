@@ -927,7 +927,7 @@ def test_an_adaptive_fit_of_features_of_1e155_reaches_the_optimum_of_the_exact_p
         y = np.where(np.sign(X[:, 0]) == np.sign(X[:, 1]), 1, -1)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        warnings.simplefilter("ignore", ConvergenceWarning)  # a near-zero objective: 100% of a relative gap
+        warnings.simplefilter("ignore", ConvergenceWarning)  # (the exact fit may stop early on these units)
         adaptive = estimator(patterns="adaptive", random_state=0, max_rounds=2).fit(X, y)
         exact = estimator(patterns="exact", random_state=0).fit(X, y)
     zero = 0.5 * float(y @ y) if estimator is ConvexReLURegressor else len(y) * np.log(2.0)  # F of the zero network

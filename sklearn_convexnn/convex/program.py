@@ -22,8 +22,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from .._numerics import power_of_two_scale, safe_row_norms
-from ..arrangements import MIN_SAMPLED_MARGIN, Arrangement, normalised_margins, normalised_rows
+from .._numerics import normalised_rows, power_of_two_scale, safe_row_norms
+from ..arrangements import MIN_SAMPLED_MARGIN, Arrangement, normalised_margins
 from ..losses import check_targets_for_loss, get_loss
 from ..network import GatedReLUNetwork, ReLUNetwork, check_beta, check_data
 from .dual import dual_lower_bound, gate_lower_bound, max_dual_violation
