@@ -122,6 +122,28 @@ def test_the_relative_gap_of_small_targets_is_relative_to_their_size(loss):
     assert gap_scale(5.0, 0.5) == 5.0 and gap_scale(0.1, 0.5) == 0.5 and gap_scale(0.1, 3.0) == 1.0
 
 
+def test_the_extensions_relative_gaps_use_the_same_scale_as_the_two_layer_program():
+    """Three-layer and vector-output solutions measure their gaps on max(|F|, min(1, L(0))) too (they were
+    gap / max(1, |F|): an absolute gap for small targets). With targets x 1e-3 (L(0) < 1) the scale is L(0) =
+    1/2 ||y||^2, recomputed here from the data, not from the solution."""
+    from sklearn_convexnn.extensions.three_layer import ThreeLayerProgram
+    from sklearn_convexnn.extensions.vector_output import VectorOutputProgram
+
+    rng = np.random.default_rng(3)
+    X = add_intercept(rng.uniform(-1, 1, (6, 1)))
+    y = 1e-3 * np.sin(3 * X[:, 0])
+    Y = np.column_stack([y, 1e-3 * np.abs(X[:, 0])])
+    arrangement = enumerate_patterns(X)
+    solutions = [(ThreeLayerProgram(X, y, 5e-5).solve(), 0.5 * float(y @ y)),
+                 (VectorOutputProgram(X, Y, 1e-4, arrangement, activation="gated").solve(), 0.5 * float(np.sum(Y * Y))),
+                 (VectorOutputProgram(X, Y, 1e-4, arrangement, activation="relu", level=1).solve(),
+                  0.5 * float(np.sum(Y * Y)))]
+    for solution, zero_objective in solutions:
+        assert solution.objective < zero_objective < 1.0
+        gap = getattr(solution, "duality_gap", getattr(solution, "gap", None))
+        assert solution.relative_gap == pytest.approx(gap / zero_objective, rel=1e-12)
+
+
 def test_an_optimal_status_that_the_certificate_contradicts_becomes_inaccurate():
     """Clarabel reports "optimal" by its own scaled criteria; here at a point outside its cones (a negative duality
     gap, -7e-7 relative). The status becomes "inaccurate", with a ConvergenceWarning; cg certifies the optimum."""

@@ -29,7 +29,8 @@ from ..network import GatedReLUNetwork, ReLUNetwork, check_beta, check_data
 from .dual import dual_lower_bound, gate_lower_bound, max_dual_violation
 
 __all__ = ["ConvexProgram", "ConvexSolution", "SolverError", "SolverResult", "ACTIVATIONS", "STATUSES",
-           "TARGET_SCALE_RANGE", "FEATURE_SCALE_RANGE", "data_scales", "gap_scale"]
+           "TARGET_SCALE_RANGE", "FEATURE_SCALE_RANGE", "data_scales", "gap_scale",
+           "relative_duality_gap", "zero_network_objective"]
 
 ACTIVATIONS = ("relu", "gated")
 #: squared-loss targets with max|y| outside this range are rescaled to max|y| = 1 for the backend, and divided by a
@@ -70,6 +71,31 @@ def gap_scale(objective, zero_objective, floor=1.0):
     :math:`10^4` warned). Every problem with :math:`L(0)\ge1` keeps the floor 1.
     """
     return max(abs(objective), min(floor, zero_objective))
+
+
+def zero_network_objective(loss, prediction, dual):
+    r""":math:`L(0)`, the zero network's objective, from a point's prediction :math:`\hat y` and dual
+    :math:`\nu=-\nabla L(\hat y)`.
+
+    Squared loss: :math:`\tfrac12\|y\|^2` with the targets :math:`y=\hat y+\nu`; logistic loss:
+    :math:`n\log2` per output, whatever the labels. Vector outputs (arrays of shape (n, c)) alike.
+    """
+    loss = get_loss(loss)
+    prediction = np.asarray(prediction, dtype=float)
+    targets = prediction + dual if loss.name == "squared" else np.ones_like(prediction)
+    return loss.value(np.zeros_like(prediction), targets)
+
+
+def relative_duality_gap(duality_gap, objective, zero_objective):
+    r"""A duality gap relative to :math:`\max(|F|,\min(1,L(0)))` (:func:`gap_scale`).
+
+    Every solution's ``relative_gap`` (two-layer, three-layer, vector output); NaN stays NaN, and a
+    positive gap on a zero scale is infinite.
+    """
+    scale = gap_scale(objective, zero_objective)
+    if scale > 0 or np.isnan(duality_gap):
+        return duality_gap / scale if scale > 0 else duality_gap
+    return 0.0 if duality_gap <= 0 else np.inf
 
 
 class SolverError(RuntimeError):
@@ -142,17 +168,12 @@ class ConvexSolution:
     @property
     def relative_gap(self):
         r"""``duality_gap`` relative to :math:`\max(|F|,\min(1,L(0)))` (:func:`gap_scale`)."""
-        scale = gap_scale(self.objective, self.zero_network_objective)
-        return self.duality_gap / scale if scale > 0 else (0.0 if self.duality_gap <= 0 else np.inf)
+        return relative_duality_gap(self.duality_gap, self.objective, self.zero_network_objective)
 
     @property
     def zero_network_objective(self):
-        r""":math:`L(0)`, the objective of the zero network: the loss at :math:`\hat y=0` for the targets
-        :math:`y=\hat y+\nu` (squared loss; :math:`n\log2` for the logistic loss, whatever the labels).
-        """
-        loss = get_loss(self.loss)
-        targets = self.prediction + self.dual if loss.name == "squared" else np.ones_like(self.prediction)
-        return loss.value(np.zeros_like(self.prediction), targets)
+        r""":math:`L(0)`, the objective of the zero network (:func:`zero_network_objective`)."""
+        return zero_network_objective(self.loss, self.prediction, self.dual)
 
     def block_norms(self):
         r"""Return :math:`(\|u_i\|, \|v_i\|)`, two arrays of shape (P,)."""

@@ -40,7 +40,7 @@ from sklearn.utils import check_array, check_random_state
 from .._threads import one_blas_thread
 from ..arrangements import enumerate_patterns
 from ..convex.dual import project_onto_cone
-from ..convex.program import SolverError
+from ..convex.program import SolverError, relative_duality_gap, zero_network_objective
 from ..losses import check_targets_for_loss, get_loss
 from ..network import check_beta
 
@@ -336,8 +336,10 @@ class ThreeLayerSolution:
 
     @property
     def relative_gap(self):
-        """``duality_gap / max(1, |objective|)``."""
-        return self.duality_gap / max(1.0, abs(self.objective))
+        r"""``duality_gap`` relative to :math:`\max(|F|,\min(1,L(0)))`, :math:`L(0)` the zero network's objective
+        (as the two-layer program's, :func:`~sklearn_convexnn.convex.program.relative_duality_gap`)."""
+        return relative_duality_gap(self.duality_gap, self.objective,
+                                    zero_network_objective(self.loss, self.prediction, self.dual))
 
     def to_network(self, *, drop_below=1e-9):
         r"""Recover the network (THEORY §I.2): one branch per :math:`(l,\sigma)` with a non-zero block,

@@ -46,7 +46,7 @@ from sklearn.utils import check_array
 
 from ..arrangements import Arrangement, enumerate_patterns
 from ..convex.dual import dual_constraint, dual_lower_bound
-from ..convex.program import SolverError
+from ..convex.program import SolverError, relative_duality_gap, zero_network_objective
 from ..losses import check_targets_for_loss, get_loss
 from ..network import GatedReLUNetwork, ReLUNetwork, check_beta
 
@@ -518,8 +518,10 @@ class GatedVectorSolution:
 
     @property
     def relative_gap(self):
-        """``duality_gap / max(1, |objective|)``."""
-        return self.duality_gap / max(1.0, abs(self.objective))
+        r"""``duality_gap`` relative to :math:`\max(|F|,\min(1,L(0)))`, :math:`L(0)` the zero network's objective
+        (as the two-layer program's, :func:`~sklearn_convexnn.convex.program.relative_duality_gap`)."""
+        return relative_duality_gap(self.duality_gap, self.objective,
+                                    zero_network_objective(self.loss, self.prediction, self.dual))
 
     def nuclear_norms(self):
         r"""Return :math:`\|V_i\|_*` for every pattern, shape (P,)."""
@@ -617,14 +619,17 @@ class ReLUVectorSolution:
 
     @property
     def relative_gap(self):
-        """``gap / max(1, |objective|)`` (NaN without the dual check)."""
-        return self.gap / max(1.0, abs(self.objective))
+        r"""``gap`` relative to :math:`\max(|F|,\min(1,L(0)))`, :math:`L(0)` the zero network's objective (as the
+        two-layer program's, :func:`~sklearn_convexnn.convex.program.relative_duality_gap`); NaN without the dual
+        check."""
+        return relative_duality_gap(self.gap, self.objective,
+                                    zero_network_objective(self.loss, self.prediction, self.dual))
 
     def is_certified(self, rtol=1e-6):
         """True when the exact dual check ran and ``relative_gap <= rtol``.
 
         Then no network of any width beats :meth:`to_network` by more than
-        ``rtol * max(1, |objective|)``.
+        ``rtol * max(|objective|, min(1, L(0)))``, :math:`L(0)` the zero network's objective.
 
         Parameters
         ----------
