@@ -1048,3 +1048,23 @@ def test_a_program_with_cones_without_resolvable_interior_fails_naming_them():
         program.solve("cvxpy")
     with pytest.warns(ConvergenceWarning, match=cause):
         program.solve("cg")
+
+
+def test_a_seed_network_far_off_tiny_targets_starts_the_search_at_inf_without_numpy_warnings():
+    """Targets of 1e-150 and a seed predicting ~1e81: the search runs on y / s (``data_scales``), where the seed's
+    F (~1e162 / 1e-300) exceeds float64. Its history starts at inf — no numpy overflow warning — and the search
+    then descends to at most the zero network's objective."""
+    from sklearn_convexnn.convex.adaptive import adaptive_patterns
+
+    rng = np.random.default_rng(0)
+    X = add_intercept(rng.standard_normal((12, 2)))
+    y = 1e-150 * np.sin(2 * X[:, 0])
+    seed = ReLUNetwork(1e40 * rng.standard_normal((2, 3)), 1e40 * np.array([1.0, -1.0]))
+    assert np.isfinite(seed.objective(X, y, 1e-152))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = adaptive_patterns(X, y, 1e-152, seed_network=seed, n_initial=10, max_rounds=1, n_starts=5,
+                                   random_state=0)
+    assert result.history[0] == np.inf and np.isfinite(result.history[1:]).all()
+    assert np.all(np.diff(result.history[1:]) <= 1e-12 * result.history[1])
+    assert result.solution.objective <= 0.5 * float(y @ y)

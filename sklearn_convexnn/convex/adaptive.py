@@ -128,7 +128,8 @@ class AdaptiveResult:
     history : ndarray
         Objective at the start (the sampled program's optimum, or the seed's objective), after the
         seed's recombination with the sampled gates, after every descent (ReLU) or re-solve (gated) and
-        of the returned solution (non-increasing).
+        of the returned solution (non-increasing). A seed whose objective exceeds float64's range on the data the
+        search runs on (rescaled when far from unit size: ``data_scales``) starts it at ``inf``.
     converged : bool
         True when the last search found no violation above tolerance.
     """
@@ -885,12 +886,13 @@ def _adaptive_relu(search, sampled, seed, max_rounds, solver, polish_iter, wider
         network = _significant(start.to_network(), X)
     else:  # start from the seed, recombined with the sampled gates (both signs): never worse than the seed
         seed = _significant(seed, X)
-        history = [seed.objective(X, y, beta, loss)]
         arrangement = _grow(arrangement, X, network=seed)
         gates = sampled.gates.T / np.maximum(np.linalg.norm(sampled.gates.T, axis=1, keepdims=True), np.finfo(float).tiny)
-        network = _significant(_recombine(seed, np.vstack([gates, gates]),
-                                          np.concatenate([np.ones(len(gates)), -np.ones(len(gates))]), X, y, beta, loss),
-                               X)
+        with np.errstate(over="ignore"):  # a seed far off the targets (outputs 1e81 on targets 1e-150): its F is inf
+            history = [seed.objective(X, y, beta, loss)]
+            network = _significant(_recombine(seed, np.vstack([gates, gates]),
+                                              np.concatenate([np.ones(len(gates)), -np.ones(len(gates))]), X, y, beta,
+                                              loss), X)
         network, arrangement = _widen_seed(network, arrangement, wider_seed, search)
         network = _descend(network, X, y, beta, loss, polish_iter)
         history.append(network.objective(X, y, beta, loss))
