@@ -498,8 +498,11 @@ def _project_chunk(X, X_unit, row_norms, masks, G, active, stop_below, tol, max_
         todo = todo[batch.valid[todo].any(axis=1)]
     # Rows are checked in full once per round (one matrix product for the batch); between two full
     # checks the method works on a small set of rows per vector, grown by the most violated rows of
-    # each check. With few rows the set is all of them and every step is a full check.
-    subsets = n > 8 * rows_per_round
+    # each check. With few rows the set is all of them and every step is a full check: up to 16 times rows_per_round
+    # (64 d for d >= 5) a full check per step costs less than the extra rounds of full checks and working sets
+    # (measured, median cg solves: synthetic (200, 5, 50) 41 -> 35 ms, diabetes 155 -> 130 ms; (1000, 10, 200) the same
+    # with none)
+    subsets = n > 16 * rows_per_round
     working = np.zeros((m, 0), dtype=np.intp)
     todo = np.arange(m)
     while len(todo):
