@@ -116,8 +116,9 @@ class _Batch:
         if active is not None:
             active = np.asarray(active, dtype=np.intp)[:, : self.slots]
             self.act[:, : active.shape[1]] = np.where(active >= 0, active, -1)
-            rows, slots = np.nonzero(self.act >= 0)
-            self.set_rows(rows, slots, self.act[rows, slots])
+            vectors, slots = np.nonzero(self.act >= 0)  # (vectors sorted: a repeat is next to its first)
+            several = np.any(vectors[1:] == vectors[:-1])
+            (self.load_rows if several else self.set_rows)(vectors, slots, self.act[vectors, slots])
 
     @property
     def valid(self):
@@ -132,25 +133,35 @@ class _Batch:
         except np.linalg.LinAlgError:
             self.inverse[vectors] = np.linalg.pinv(self.gram[vectors], hermitian=True)
 
-    def set_rows(self, vectors, slots, rows):
-        r"""Put data row ``rows[j]`` (signed for its pattern) into ``slots[j]`` (a hole) of vector ``vectors[j]``.
-
-        With one row per vector, the inverse grows by the Schur complement :math:`\sigma=a_{jj}-a^\top A^{-1}a`
-        of the new row, computed as its squared distance :math:`\|e-E^\top A^{-1}a\|^2` from the span of the
-        active rows; where :math:`\sigma\le10^{-14}a_{jj}` the row is (numerically) a combination of them
-        and the inverse is left as it was. Returns which rows are such (for each ``vectors[j]``).
-        """
+    def place(self, vectors, slots, rows):
+        """Put data row ``rows[j]`` (signed for its pattern) into ``slots[j]`` (a hole) of vector ``vectors[j]``, with
+        its product with :math:`g`; return the signed rows (the Gram matrices are the caller's)."""
         self.act[vectors, slots] = rows
         self.lam[vectors, slots] = 0.0
         new = self.row_signs[vectors, rows, None] * self.X[rows]
         self.E[vectors, slots] = new
         self.Eg[vectors, slots] = np.einsum("bd,bd->b", new, self.G[vectors])
-        if len(np.unique(vectors)) < len(vectors):  # several rows per vector (a warm start): whole matrices
-            changed = np.unique(vectors)
-            E = self.E[changed]
-            self.gram[changed] = np.matmul(E, E.transpose(0, 2, 1)) + np.eye(self.slots) * (self.act[changed] < 0)[:, None, :]
-            self.invert(changed)
-            return np.zeros(len(vectors), dtype=bool)
+        return new
+
+    def load_rows(self, vectors, slots, rows):
+        """:meth:`place` several rows per vector (a warm start), computing their Gram matrices whole."""
+        self.place(vectors, slots, rows)
+        changed = np.unique(vectors)
+        E = self.E[changed]
+        self.gram[changed] = np.matmul(E, E.transpose(0, 2, 1)) + np.eye(self.slots) * (self.act[changed] < 0)[:, None, :]
+        self.invert(changed)
+
+    def set_rows(self, vectors, slots, rows):
+        r""":meth:`place` one row per vector (the ``vectors`` distinct), updating the Gram matrices by it.
+
+        The inverse grows by the Schur complement :math:`\sigma=a_{jj}-a^\top A^{-1}a`
+        of the new row, computed as its squared distance :math:`\|e-E^\top A^{-1}a\|^2` from the span of the
+        active rows; where :math:`\sigma\le10^{-14}a_{jj}` the row is (numerically) a combination of them
+        and the inverse is left as it was. Returns which rows are such (for each ``vectors[j]``).
+        (Telling the warm start's several rows per vector from this case by ``np.unique`` at every Lawson–Hanson
+        step cost 1 ms of a 33 ms cg solve of synthetic (200, 5, 50).)
+        """
+        new = self.place(vectors, slots, rows)
         here = np.arange(len(vectors))
         E = self.E[vectors]
         products = np.matmul(E, new[:, :, None])[:, :, 0]
