@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.linalg import LinAlgError
 
 from ...losses import get_loss
-from .nonnegative_lasso import loss_curvature
+from .nonnegative_lasso import cholesky_solve, loss_curvature
 
 __all__ = ["SupportNewtonResult", "face_basis", "face_bases", "first_wall", "solve_on_support"]
 
@@ -300,9 +300,9 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
         # full step decreases the objective, and relax the damping when it does
         diagonal = H.diagonal().copy()
         for attempt in range(12):
-            H[np.diag_indices_from(H)] = diagonal + max(damping, 1e-14) * diagonal_scale  # (H is a copy)
+            np.fill_diagonal(H, diagonal + max(damping, 1e-14) * diagonal_scale)  # (H is a copy)
             try:
-                step_kept = -cho_solve(cho_factor(H, check_finite=False), g, check_finite=False)
+                step_kept = -cholesky_solve(H, g)
             except (LinAlgError, ValueError):
                 step_kept = -np.linalg.lstsq(H, g, rcond=None)[0]
             decrement = -float(g @ step_kept)
