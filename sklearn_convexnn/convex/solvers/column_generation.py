@@ -199,7 +199,7 @@ def _first_distinct(directions, signs, patterns, gated, candidates):
     """Which ``candidates`` (bool, B) hold a direction none of the earlier ones kept holds (:func:`_same_kind`).
 
     In order, as a loop over the candidates would keep them; only the candidates with an earlier near-duplicate
-    are visited one by one (a loop over all cost 2.4 ms of a 40 ms cg solve on synthetic (200, 5, 50)).
+    are visited one by one (add_violators took 4.2 ms of a cg solve of synthetic (200, 5, 50) with a loop, 3 ms now).
     """
     close = directions @ directions.T > 1.0 - SAME_DIRECTION
     close &= _same_kind(signs, patterns, signs, patterns, gated)
