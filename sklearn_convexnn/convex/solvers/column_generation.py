@@ -50,7 +50,7 @@ from ...losses import get_loss
 from ..dual import _CHUNK_ENTRIES, dual_lower_bound, pattern_correlations, project_onto_cones
 from ..program import SolverResult
 from .nonnegative_lasso import solve_nonnegative_lasso
-from .support_newton import face_basis, first_wall, solve_on_support
+from .support_newton import face_bases, first_wall, solve_on_support
 
 __all__ = ["interior_direction", "interior_directions", "solve_column_generation"]
 
@@ -188,6 +188,28 @@ def _interior_chunk(U, X, masks, gates, row_norms):
     return U, found
 
 
+def _same_kind(signs, patterns, other_signs, other_patterns, gated):
+    """(B, B') whether two columns may hold the same direction: the same sign (ReLU) or the same pattern (gated)."""
+    if gated:
+        return patterns[:, None] == other_patterns[None, :]
+    return signs[:, None] == other_signs[None, :]
+
+
+def _first_distinct(directions, signs, patterns, gated, candidates):
+    """Which ``candidates`` (bool, B) hold a direction none of the earlier ones kept holds (:func:`_same_kind`).
+
+    In order, as a loop over the candidates would keep them; only the candidates with an earlier near-duplicate
+    are visited one by one (add_violators took 4.2 ms of a cg solve of synthetic (200, 5, 50) with a loop, 3 ms now).
+    """
+    close = directions @ directions.T > 1.0 - SAME_DIRECTION
+    close &= _same_kind(signs, patterns, signs, patterns, gated)
+    close &= np.tri(len(directions), k=-1, dtype=bool)  # the earlier ones
+    keep = candidates.copy()
+    for i in np.flatnonzero(keep & close.any(axis=1)):
+        keep[i] = not (close[i] & keep).any()
+    return keep
+
+
 class _ColumnSet:
     """The master's columns: unit directions, their pattern and sign, the column matrix and Gram matrix."""
 
@@ -215,12 +237,10 @@ class _ColumnSet:
         if self.gram is not None:
             self.gram = self.gram[np.ix_(which, which)]
 
-    def is_known(self, direction, sign, pattern):
-        """Whether this direction (same sign; same pattern for gated) is already a column."""
-        same = (self.signs == sign) if not self.gated else (self.patterns == pattern)
-        if not same.any():
-            return False
-        return bool(np.max(self.directions[same] @ direction) > 1.0 - SAME_DIRECTION)
+    def known(self, directions, signs, patterns):
+        """Which of the ``directions`` (B, d) (same sign; same pattern for gated) are already columns."""
+        same = _same_kind(signs, patterns, self.signs, self.patterns, self.gated)
+        return ((directions @ self.directions.T > 1.0 - SAME_DIRECTION) & same).any(axis=1)
 
     def add(self, X, masks, directions, patterns, signs, coefficients):
         if not len(patterns):
@@ -370,23 +390,12 @@ class _ColumnGeneration:
         order = np.argsort(-ranked)
         patterns, columns = np.unravel_index(order[ranked[order] > threshold], values.shape)
         directions, found = self.directions(points[patterns, columns], patterns)
-        new_directions, new_patterns, new_signs = [], [], []
-        for i, k, direction, ok in zip(patterns, columns, directions, found):
-            if len(new_patterns) >= max_new:
-                break
-            sign = 1.0 if k == 0 else -1.0
-            if not ok or self.columns.is_known(direction, sign, i):
-                continue
-            if any(s == sign and (not self.gated or p == i) and u @ direction > 1.0 - SAME_DIRECTION
-                   for u, p, s in zip(new_directions, new_patterns, new_signs)):
-                continue
-            new_directions.append(direction)
-            new_patterns.append(i)
-            new_signs.append(sign)
-        if new_patterns:
-            self.columns.add(self.X, self.masks, np.array(new_directions), np.array(new_patterns, dtype=np.intp),
-                             np.array(new_signs), np.zeros(len(new_patterns)))
-        return len(new_patterns)
+        signs = np.where(columns == 0, 1.0, -1.0)
+        new = _first_distinct(directions, signs, patterns, self.gated,
+                              found & ~self.columns.known(directions, signs, patterns))
+        new &= np.cumsum(new) <= max_new
+        self.columns.add(self.X, self.masks, directions[new], patterns[new], signs[new], np.zeros(int(new.sum())))
+        return int(new.sum())
 
     # --------------------------------------------------------------- polish
     def program_blocks(self, W, patterns, signs):
@@ -520,7 +529,7 @@ class _ColumnGeneration:
         ``max_polish_dimension``.
         """
         faces = list(faces)
-        bases = [face_basis(self.X, None, rows) for rows in faces]
+        bases = face_bases(self.X, faces)
         for _ in range(POLISH_SOLVES):
             alive = np.array([basis.shape[1] > 0 and np.any(w) for basis, w in zip(bases, current)])
             dimension = sum(bases[b].shape[1] for b in np.flatnonzero(alive))
@@ -542,8 +551,8 @@ class _ColumnGeneration:
                     release and result.converged) else []
                 if not released:
                     break  # the optimum on these faces (or Newton's last damped steps)
-                for b in released:
-                    bases[b] = face_basis(self.X, None, faces[b])
+                for b, basis in zip(released, face_bases(self.X, [faces[b] for b in released])):
+                    bases[b] = basis
                 continue
             # every block up to its own first wall, when that is no worse than all up to the first one
             # (more rows join the faces per Newton solve)
@@ -556,7 +565,8 @@ class _ColumnGeneration:
                 slack = slack + t * rate
             for b in hit:
                 faces[b] = np.append(faces[b], blocking[b])
-                bases[b] = face_basis(self.X, None, faces[b])  # only the faces that grew change
+            for b, basis in zip(hit, face_bases(self.X, [faces[b] for b in hit])):
+                bases[b] = basis  # only the faces that grew change
         return current
 
     def replace_columns(self, W, patterns, signs):
@@ -635,17 +645,15 @@ def _start_from(state, u, v, polish=True):
     for blocks, sign, column in ((u, 1.0, 0), (v, -1.0, 1)):
         norms = np.linalg.norm(blocks, axis=1)
         used = np.flatnonzero((norms > 0) & state.allowed[:, column])
-        for i, direction, found in zip(used, *state.directions(blocks[used], used)):
-            if found and not any(
-                    s == sign and (not state.gated or p == i) and w @ direction > 1.0 - SAME_DIRECTION
-                    for w, p, s in zip(directions, patterns, signs)):
-                directions.append(direction)
-                patterns.append(i)
-                signs.append(sign)
-                magnitudes.append(norms[i])
-    if directions:
-        state.columns.add(state.X, state.masks, np.array(directions), np.array(patterns, dtype=np.intp),
-                          np.array(signs), np.array(magnitudes))
+        unit, found = state.directions(blocks[used], used)
+        directions.append(unit[found])
+        patterns.append(used[found])
+        signs.append(np.full(int(found.sum()), sign))
+        magnitudes.append(norms[used[found]])
+    directions, patterns, signs, magnitudes = map(np.concatenate, (directions, patterns, signs, magnitudes))
+    keep = _first_distinct(directions, signs, patterns, state.gated, np.ones(len(patterns), dtype=bool))
+    if keep.any():
+        state.columns.add(state.X, state.masks, directions[keep], patterns[keep], signs[keep], magnitudes[keep])
         state.solve_master()
         if polish:  # near a previous optimum the support and its faces usually carry over: polish at once
             state.polish(state.loss.negative_gradient(state.prediction, state.y))

@@ -17,12 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.linalg import LinAlgError
+from scipy.linalg.lapack import dpotrf, dpotrs
 from scipy.special import expit
 
 from ...losses import get_loss
 
-__all__ = ["NonnegativeLassoResult", "solve_nonnegative_lasso", "nonnegative_quadratic", "loss_curvature"]
+__all__ = ["NonnegativeLassoResult", "solve_nonnegative_lasso", "nonnegative_quadratic", "loss_curvature",
+           "cholesky_solve"]
 
 
 def loss_curvature(loss, prediction, y):
@@ -31,6 +33,24 @@ def loss_curvature(loss, prediction, y):
         return np.ones_like(prediction)
     margin = y * prediction
     return expit(margin) * expit(-margin)
+
+
+def cholesky_solve(matrix, rhs):
+    r"""Solve :math:`Mx=b` for a symmetric positive definite float64 ``matrix`` by Cholesky (LAPACK potrf, potrs).
+
+    What ``cho_solve(cho_factor(matrix, check_finite=False), rhs, check_finite=False)`` computes, without its
+    wrappers (12 against 3.4 microseconds for 30 x 30; the master and the polish factor about 70 times in a cg solve
+    of synthetic (200, 5, 50)). Raises ``LinAlgError`` where the matrix is not numerically positive definite.
+    """
+    factor, info = dpotrf(matrix, lower=False, clean=False)
+    if info > 0:
+        raise LinAlgError(f"{info}-th leading minor not positive definite")
+    if info < 0:
+        raise ValueError(f"illegal value in argument {-info} of potrf")
+    solution, info = dpotrs(factor, rhs, lower=False)
+    if info != 0:
+        raise ValueError(f"illegal value in argument {-info} of potrs")
+    return solution
 
 
 def _solve_free(Q, b, free):
@@ -48,7 +68,7 @@ def _solve_free(Q, b, free):
     rhs = b[index]
     scale = max(1.0, float(np.linalg.norm(rhs)))
     try:
-        solution = cho_solve(cho_factor(block, check_finite=False), rhs, check_finite=False)
+        solution = cholesky_solve(block, rhs)
         # nearly dependent columns make the factorisation succeed with a useless answer
         if not (np.all(np.isfinite(solution)) and np.linalg.norm(block @ solution - rhs) <= 1e-9 * scale):
             raise LinAlgError("ill-conditioned")

