@@ -155,7 +155,7 @@ def _interior_chunk(U, X, masks, gates, row_norms):
             rhs = np.zeros(rows_matrix.shape[:2])
             rows_matrix[which, position] = signs[todo[chosen][which], rows, None] * X[rows]
             rhs[which, position] = -2.0 * slack[chosen][which, rows]
-            corrected = U[todo[chosen]] + np.matmul(np.linalg.pinv(rows_matrix), rhs[:, :, None])[:, :, 0]
+            corrected = U[todo[chosen]] + _minimum_norm_solutions(rows_matrix, rhs)
             U[todo[chosen]] = corrected / np.linalg.norm(corrected, axis=1)[:, None]
         todo = todo[chosen]  # (the others go to the gate as they are)
         if not len(todo):
@@ -186,6 +186,31 @@ def _interior_chunk(U, X, masks, gates, row_norms):
         found[todo[ok]] = True
     U[~found] = 0.0
     return U, found
+
+
+def _minimum_norm_solutions(A, b):
+    r"""Minimum-norm solutions :math:`\delta=A^\top(AA^\top)^{-1}b` of a batch of systems :math:`A\delta=b`.
+
+    ``A`` (B, k, d) may have zero rows (unused, with zero ``b``); they get the identity in :math:`AA^\top`.
+    Where that Gram matrix is singular or its solution leaves a residual above :math:`10^{-10}\|b\|` (nearly
+    dependent rows: the normal equations square their condition number), the pseudo-inverse decides. The
+    :math:`k\times k` solves cost 0.05 ms for 60 systems of 6 x 6, the pseudo-inverse's SVDs 0.23 ms (interior
+    directions are made for every column added, a dozen batches per cg solve of synthetic (200, 5, 50)).
+    Returns (B, d).
+    """
+    gram = np.matmul(A, A.transpose(0, 2, 1))
+    gram += np.eye(A.shape[1]) * ~A.any(axis=2)[:, :, None]
+    rhs = b[:, :, None]
+    with np.errstate(all="ignore"):
+        try:
+            solutions = np.matmul(A.transpose(0, 2, 1), np.linalg.solve(gram, rhs))
+        except np.linalg.LinAlgError:
+            solutions = np.full(A.shape[:1] + A.shape[2:] + (1,), np.nan)
+        residual = np.linalg.norm((np.matmul(A, solutions) - rhs)[:, :, 0], axis=1)
+    poor = ~(residual <= 1e-10 * np.linalg.norm(b, axis=1))
+    if poor.any():
+        solutions[poor] = np.matmul(np.linalg.pinv(A[poor]), rhs[poor])
+    return solutions[:, :, 0]
 
 
 def _same_kind(signs, patterns, other_signs, other_patterns, gated):
