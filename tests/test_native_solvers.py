@@ -344,13 +344,14 @@ def test_newton_from_a_carried_damping_reaches_the_same_optimum(data_random):
 
 def test_damped_relu_polish_takes_few_newton_steps_and_stays_exact(monkeypatch):
     """Weak regularization, more face dimensions than samples: once Newton needs damping the ReLU polish takes
-    ``DAMPED_POLISH_STEPS`` steps between wall checks (it ran each damped solve to convergence, 6x slower here),
-    and column generation still reaches Clarabel's optimum."""
+    ``DAMPED_POLISH_STEPS`` steps between wall checks (it ran each damped solve to convergence, 6x slower on such a
+    problem), and column generation still reaches Clarabel's optimum. (Gates of seed 2 at beta 0.1: the polish
+    releases rows whether the first columns are exact projections or unprojected points, unlike seed 1 at 0.05.)"""
     rng = np.random.default_rng(0)
     X = add_intercept(rng.standard_normal((60, 12)))
     y = np.maximum(X @ rng.standard_normal((13, 5)), 0) @ rng.standard_normal(5) + 0.3 * rng.standard_normal(60)
     y = (y - y.mean()) / y.std()
-    arrangement = sample_patterns(X, 30, random_state=1)
+    arrangement = sample_patterns(X, 30, random_state=2)
     steps, released = [], []
     newton, release = column_generation.solve_on_support, column_generation._ColumnGeneration.release_rows
 
@@ -365,11 +366,11 @@ def test_damped_relu_polish_takes_few_newton_steps_and_stays_exact(monkeypatch):
 
     monkeypatch.setattr(column_generation, "solve_on_support", recorded)
     monkeypatch.setattr(column_generation._ColumnGeneration, "release_rows", recorded_release)
-    solution = ConvexProgram(X, y, 0.05, arrangement).solve("cg")
+    solution = ConvexProgram(X, y, 0.1, arrangement).solve("cg")
     monkeypatch.undo()
     assert steps.count(column_generation.DAMPED_POLISH_STEPS) >= len(steps) // 2
     assert released  # a flat polish: faces from the pricing, rows released by their multipliers
-    assert_same_optimum(solution, ConvexProgram(X, y, 0.05, arrangement).solve("cvxpy"), "squared")
+    assert_same_optimum(solution, ConvexProgram(X, y, 0.1, arrangement).solve("cvxpy"), "squared")
 
 
 def test_a_face_row_that_holds_a_block_off_the_optimum_is_released(data_random):

@@ -12,7 +12,9 @@ small set of them:
    warm-started; patterns with :math:`\|g_i\|\le\beta` are dismissed by the bound
    :math:`\|\Pi_{\mathcal K}(g)\|\le\|g\|`, and a projection stops once its upper bound falls below
    :math:`\beta`). Every violator (value :math:`>\beta`) brings the column of its normalised
-   projection — the unique best direction of that cone (cone lemma).
+   projection — the unique best direction of that cone (cone lemma). The first round of a cold start
+   projects nothing: the points :math:`s\,g_i` themselves, pushed inside their cones, are the first
+   columns (:meth:`_ColumnGeneration.price_by_bounds`).
 3. **Certificate**: with :math:`V` the largest value, :math:`-L^*(-\nu/\max(1,V/\beta))` is a lower
    bound on the program's optimum (THEORY §F); the method stops when the gap to the current objective
    is at most ``tol * max(|F|, min(1, L(0)))`` (``ConvexProgram.gap_tolerance``, :math:`L(0)` the zero network's
@@ -395,6 +397,26 @@ class _ColumnGeneration:
                 threshold = max(self.beta, float(np.partition(found, len(found) - top)[len(found) - top]))
         return values, points, exact
 
+    def price_by_bounds(self, nu, top):
+        r"""The first round of a cold start: the bounds :math:`\|g_i\|` and the points :math:`s\,g_i`, unprojected.
+
+        Far from the optimum (:math:`\nu=y` for the squared loss) exact columns are not needed, only many good
+        ones: each point :math:`s\,g_i(\nu)` becomes a column by :meth:`directions` (pushed inside its cone along
+        the pattern's gate), and the master sorts them out. Returns ``values`` (P, 2), ``points`` (P, 2, d) and
+        which points may be columns (the ``top`` largest bounds: making all 1000 points of synthetic
+        (5000, 20, 500) interior took 0.36 s), as :meth:`price` does; ``values.max()`` is an upper bound on
+        :math:`V(\nu)`. Measured, median cg solves against exact pricing in round 1 (4.4 ms of 30 on synthetic
+        (200, 5, 50), projecting from no active rows): synthetic (200, 5, 50) 29.6 -> 18.2 ms (7 -> 6 rounds: the
+        master's solution on these columns is close enough for the polish a round earlier), diabetes 79 -> 58 ms,
+        synthetic (1000, 10, 200) 219 -> 203 ms, (5000, 20, 500) 2.73 -> 2.52 s.
+        """
+        G = pattern_correlations(nu, self.X, self.masks)
+        values = np.where(self.allowed, np.linalg.norm(G, axis=0)[:, None], 0.0)
+        points = np.stack([G.T, -G.T], axis=1)
+        usable = np.zeros(values.size, dtype=bool)
+        usable[np.argsort(-values, axis=None, kind="stable")[:top]] = True
+        return values, points, usable.reshape(values.shape) & self.allowed
+
     def gap(self, nu, violation):
         lower = dual_lower_bound(nu, self.y, self.beta, violation, self.loss.name)
         return self.objective - lower
@@ -409,9 +431,10 @@ class _ColumnGeneration:
         self.prediction = columns.matrix @ columns.coefficients
         self.objective = self.loss.value(self.prediction, self.y) + self.beta * float(columns.coefficients.sum())
 
-    def add_violators(self, values, points, exact, max_new):
+    def add_violators(self, values, points, usable, max_new):
+        """Add as columns the ``usable`` points of largest ``values`` above beta, at most ``max_new``; return how many."""
         threshold = self.beta * (1.0 + 0.1 * self.tol)
-        ranked = np.where(exact, values, 0.0).ravel()
+        ranked = np.where(usable, values, 0.0).ravel()
         order = np.argsort(-ranked)
         patterns, columns = np.unravel_index(order[ranked[order] > threshold], values.shape)
         directions, found = self.directions(points[patterns, columns], patterns)
@@ -758,7 +781,10 @@ def _column_generation(program, tol, max_iter, warm_start, verbose, polish_below
             support_blocks = state.columns.support_blocks()
             support = list(support_blocks) if polishing else ()
             max_new = max_new_columns or max(100, 2 * len(state.columns))
-            values, points, exact = state.price(nu, exact_blocks=support, top=max_new)
+            if rounds == 1 and not len(state.columns) and not state.gated:
+                values, points, exact = state.price_by_bounds(nu, max_new)
+            else:
+                values, points, exact = state.price(nu, exact_blocks=support, top=max_new)
             violation = float(values.max(initial=0.0))
             gap = state.gap(nu, violation)
             best_lower = max(best_lower, state.objective - gap)  # (the bound moves with nu: not monotone)
