@@ -781,7 +781,7 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None
     at a nearby :math:`\nu` (a solver's last pricing); it changes the speed, not the result.
 
     Uses :math:`\|\Pi_{\mathcal K}(g)\|\le\|g\|`: patterns are visited in batches by decreasing
-    :math:`\|g_i\|`; a batch stops once :math:`\|g_i\|` cannot beat the best value found, and a
+    :math:`\|g_i\|` (of doubling size; with ``active``, 16 and then all the rest); a batch stops once :math:`\|g_i\|` cannot beat the best value found, and a
     projection stops as soon as its upper bound cannot beat it either. The result equals
     ``dual_constraint(...).max_value`` (over the existing blocks). With ``enough``, the search ends
     after the first batch that finds an exact value above it, which shows :math:`V(\nu)>` ``enough``;
@@ -823,7 +823,11 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None
             break
         batch = [c for c in candidates[start:start + batch_size] if norms[c[0]] > best[0]]
         start += batch_size
-        batch_size *= 2
+        # warm-started from a solver's last pricing, the first batch's best exact value is already near V(nu), and the
+        # rest is one batch (the candidates whose bounds exceed it: those doubling batches would visit, less the
+        # calls; ConvexProgram.solution after a cg solve: synthetic (200, 5, 50) 1.36 -> 1.10 ms in 2 batches
+        # instead of 3, (1000, 10, 200) 7.4 -> 6.1 ms, (5000, 20, 500) 64.5 -> 62.7 ms)
+        batch_size = len(candidates) if active is not None else 2 * batch_size
         index = np.array([i for i, _ in batch])
         signs = np.array([1.0 if k == 0 else -1.0 for _, k in batch])
         warm = None if active is None else np.asarray(active)[index, np.where(signs > 0, 0, 1)]
