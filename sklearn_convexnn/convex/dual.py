@@ -781,9 +781,10 @@ def max_dual_violation(nu, X, masks, activation="relu", blocks=None, active=None
     at a nearby :math:`\nu` (a solver's last pricing); it changes the speed, not the result.
 
     Uses :math:`\|\Pi_{\mathcal K}(g)\|\le\|g\|`: patterns are visited in batches by decreasing
-    :math:`\|g_i\|` (of doubling size; with ``active``, 16 and then all the rest); a batch stops once :math:`\|g_i\|` cannot beat the best value found, and a
-    projection stops as soon as its upper bound cannot beat it either. The result equals
-    ``dual_constraint(...).max_value`` (over the existing blocks). With ``enough``, the search ends
+    :math:`\|g_i\|` (of doubling size; with ``active``, 16 and then all the rest); a batch stops once
+    :math:`\|g_i\|` cannot beat the best value found, and a projection stops as soon as its upper bound
+    cannot beat it either. The result equals ``dual_constraint(...).max_value`` (over the existing
+    blocks). With ``enough``, the search ends
     after the first batch that finds an exact value above it, which shows :math:`V(\nu)>` ``enough``;
     the value returned is then the largest found so far (at least that exact value), not necessarily
     :math:`V(\nu)`.
