@@ -453,16 +453,18 @@ class _ColumnGeneration:
         return int(new.sum())
 
     # --------------------------------------------------------------- polish
-    def program_blocks(self, W, patterns, signs):
-        """The program's blocks ``(u, v)`` (P, d) holding ``W`` (m, d) at the distinct keys ``(patterns, signs)``."""
-        u, v = np.zeros((2, self.program.n_patterns, self.X.shape[1]))
-        u[patterns[signs > 0]] = W[signs > 0]
-        v[patterns[signs < 0]] = W[signs < 0]
-        return u, v
+    def restricted_prediction(self, W, patterns, signs):
+        r"""The program's prediction :math:`\sum_bs_bD_{i_b}Xw_b` for blocks ``W`` (m, d) at keys ``(patterns, signs)``.
+
+        From the m blocks directly, not from the program's (P, d) blocks (a polish of synthetic (200, 5, 50) makes
+        six: 0.085 -> 0.04 ms each).
+        """
+        return np.einsum("nm,nm->n", self.masks[:, patterns], self.X @ (W * signs[:, None]).T)
 
     def restricted_objective(self, W, patterns, signs):
         """The program's objective for blocks ``W`` (m, d) at the distinct keys ``(patterns, signs)``."""
-        return self.program.objective_of(*self.program_blocks(W, patterns, signs))
+        penalty = float(np.linalg.norm(W, axis=1).sum())
+        return self.loss.value(self.restricted_prediction(W, patterns, signs), self.y) + self.beta * penalty
 
     def column_spans(self, patterns, blocks, nu):
         r"""Gated polish subspaces: orthonormal bases of :math:`\operatorname{span}\{w_b,\ g_{i_b}(\nu),\ \dots\}`.
@@ -503,22 +505,19 @@ class _ColumnGeneration:
         :math:`s_kx_k^\top w_b\ge0` hold the block back only where :math:`\lambda_k\ge0`; a row with
         :math:`\lambda_k\|x_k\|<-10^{-6}\beta` is released (moving off it lowers the objective).
         """
-        prediction = self.program.prediction(*self.program_blocks(W, patterns, signs))
-        nu = self.loss.negative_gradient(prediction, self.y)
+        nu = self.loss.negative_gradient(self.restricted_prediction(W, patterns, signs), self.y)
         norms = np.linalg.norm(W, axis=1)
         unit = W / np.where(norms > 0, norms, 1.0)[:, None]
         gradients = -signs[:, None] * pattern_correlations(nu, self.X, self.masks[:, patterns]).T + self.beta * unit
-        # least squares by one batched pseudo-inverse per number of face rows, with lstsq's cut-off (the two calls of
-        # a cg solve of synthetic (200, 5, 50), 25 blocks each: 1.1 ms with one lstsq per block, 0.85 ms batched)
+        # least squares batched per number of face rows (the two calls of a cg solve of synthetic (200, 5, 50), 25
+        # blocks each: 1.1 ms with one lstsq per block, 0.85 ms by batched pseudo-inverses, 0.55 by _face_multipliers)
         sizes = np.array([len(rows) if norms[b] > 0 else 0 for b, rows in enumerate(faces)], dtype=np.intp)
         released = []
         for size in np.unique(sizes[sizes > 0]):
             members = np.flatnonzero(sizes == size)
             rows = np.array([faces[b] for b in members])  # (B, size)
             face_rows = row_signs[rows, members[:, None], None] * self.X[rows]
-            cutoff = np.finfo(float).eps * max(size, self.X.shape[1])
-            multipliers = np.matmul(np.linalg.pinv(face_rows.transpose(0, 2, 1), rcond=cutoff),
-                                    gradients[members, :, None])[:, :, 0]
+            multipliers = _face_multipliers(face_rows, gradients[members])
             weighted = multipliers * self.row_norms[rows]
             worst = np.argmin(weighted, axis=1)
             for j in np.flatnonzero(weighted[np.arange(len(members)), worst] < -1e-6 * self.beta):
@@ -592,9 +591,9 @@ class _ColumnGeneration:
         faces = list(faces)
         bases = face_bases(self.X, faces)
         for _ in range(POLISH_SOLVES):
-            alive = np.array([basis.shape[1] > 0 and np.any(w) for basis, w in zip(bases, current)])
-            dimension = sum(bases[b].shape[1] for b in np.flatnonzero(alive))
-            if not alive.any() or dimension > self.max_polish_dimension:
+            dims = np.array([basis.shape[1] for basis in bases])
+            alive = (dims > 0) & np.any(current != 0, axis=1)
+            if not alive.any() or dims[alive].sum() > self.max_polish_dimension:
                 return None
             steps = {"max_iter": DAMPED_POLISH_STEPS} if self.damping > 0 else {}
             result = solve_on_support(self.X, self.y, self.beta, self.loss, self.masks[:, patterns[alive]],
@@ -664,6 +663,30 @@ class _ColumnGeneration:
             if c > 0:
                 (u if s > 0 else v)[i] += c * direction
         return u, v
+
+
+def _face_multipliers(face_rows, gradients):
+    r"""Least-squares :math:`\lambda_b=\arg\min\|E_b^\top\lambda-\gamma_b\|` for faces of as many rows ``face_rows``
+    (B, k, d) and ``gradients`` (B, d).
+
+    By the normal equations :math:`E_bE_b^\top\lambda_b=E_b\gamma_b` where every Gram matrix is well conditioned
+    (the smallest squared pivot of its Cholesky factor above ``1e-8`` times its largest diagonal entry: faces of
+    independent rows, as usual; the pivots bound the smallest eigenvalue from above only, but the multipliers just
+    choose the row a polish releases, and the pricing certifies the result): a k x k solve, 4 to 6 times cheaper
+    than a pseudo-inverse by SVD. Else by pseudo-inverses with lstsq's cut-off (dependent rows: the minimum-norm
+    multipliers).
+    """
+    gram = np.matmul(face_rows, face_rows.transpose(0, 2, 1))
+    rhs = np.matmul(face_rows, gradients[:, :, None])
+    try:
+        pivots = np.square(np.diagonal(np.linalg.cholesky(gram), axis1=1, axis2=2))
+        conditioned = bool(np.all(pivots.min(axis=1) > 1e-8 * np.diagonal(gram, axis1=1, axis2=2).max(axis=1)))
+    except np.linalg.LinAlgError:
+        conditioned = False
+    if conditioned:
+        return np.linalg.solve(gram, rhs)[:, :, 0]
+    cutoff = np.finfo(float).eps * max(face_rows.shape[1], face_rows.shape[2])
+    return np.matmul(np.linalg.pinv(face_rows.transpose(0, 2, 1), rcond=cutoff), gradients[:, :, None])[:, :, 0]
 
 
 def _check_warm_start(program, warm_start):
