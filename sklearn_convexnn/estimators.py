@@ -180,9 +180,7 @@ def _resolve_patterns(X_aug, patterns):
         if count_patterns_bound(X_aug.shape[0], np.linalg.matrix_rank(X_aug)) <= AUTO_EXACT_LIMIT:
             try:
                 return enumerate_patterns(X_aug, max_patterns=AUTO_EXACT_LIMIT)
-            except EnumerationError:
-                pass
-            except ValueError:  # X_aug is valid: the refusal of more than AUTO_EXACT_LIMIT possible patterns
+            except (EnumerationError, ValueError):  # (X_aug is valid: a ValueError refuses > AUTO_EXACT_LIMIT patterns)
                 pass
         return "adaptive"
     return patterns
@@ -304,8 +302,7 @@ def _fit_adaptive(estimator, X, X_aug, y, beta, loss, rng):
         converged=bool(result.converged),
     )
     return _Fit(network, objective, solution.lower_bound, solution.dual, solution.n_iter, solution.status,
-                solution.solver, certificate, result.arrangement,
-                solution.zero_network_objective)
+                solution.solver, certificate, result.arrangement, solution.zero_network_objective)
 
 
 def _named(error, X, y=None):

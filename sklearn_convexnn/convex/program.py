@@ -95,7 +95,7 @@ def relative_duality_gap(duality_gap, objective, zero_objective):
     scale = gap_scale(objective, zero_objective)
     if scale > 0 or np.isnan(duality_gap):
         return duality_gap / scale if scale > 0 else duality_gap
-    return 0.0 if duality_gap <= 0 else np.inf
+    return np.inf if duality_gap > 0 else 0.0
 
 
 class SolverError(RuntimeError):
@@ -435,7 +435,11 @@ class ConvexProgram:
         r"""Return :math:`\hat y=\sum_iD_iX(u_i-v_i)` for blocks of shape (P, d) (only the non-zero blocks are multiplied)."""
         blocks = u if v is None else u - v
         used = _nonzero_rows(blocks)
-        return np.einsum("np,np->n", self.masks[:, used], self.X @ blocks[used].T)
+        return self.blocks_prediction(blocks[used], used)
+
+    def blocks_prediction(self, W, patterns):
+        r"""Return :math:`\sum_bD_{i_b}Xw_b` for blocks ``W`` (m, d) of the ``patterns`` :math:`i_b` (m,)."""
+        return np.einsum("nm,nm->n", self.masks[:, patterns], self.X @ W.T)
 
     def objective_of(self, u, v=None):
         r"""Return :math:`L(\hat y)+\beta\sum_i(\|u_i\|+\|v_i\|)`."""
