@@ -304,6 +304,54 @@ def test_lawson_hanson_passes_over_an_entering_column_tied_with_its_support():
     assert converged and 0.5 * warm @ Q @ warm - b @ warm == pytest.approx(0.5 * c @ Q @ c - b @ c, rel=1e-12)
 
 
+def test_lawson_hanson_on_a_large_support_updates_its_factor_and_reaches_the_planted_optimum(monkeypatch):
+    """A planted optimum c* >= 0 on 150 of 300 columns (b = Q c* - mu, mu = 0 on the support and > 0 off it): the
+    free set's Cholesky factor is updated as indices enter and leave instead of factored anew at each step (only the
+    first steps, below FACTOR_MIN, call _solve_free), and the method ends at c* to 1e-9."""
+    rng = np.random.default_rng(11)
+    A = np.maximum(rng.standard_normal((900, 300)), 0.0)
+    Q = A.T @ A
+    planted = np.zeros(300)
+    planted[rng.choice(300, 150, replace=False)] = rng.uniform(0.5, 2.0, 150)
+    b = Q @ planted - np.where(planted > 0, 0.0, rng.uniform(0.1, 1.0, 300))
+    fresh = []
+    original = nonnegative_lasso._solve_free
+    monkeypatch.setattr(nonnegative_lasso, "_solve_free", lambda *args: fresh.append(1) or original(*args))
+    c, iterations, converged = nonnegative_lasso._lawson_hanson(Q, b, np.zeros(300), 1e-14, 3050)
+    assert converged and iterations >= 150
+    assert len(fresh) < nonnegative_lasso.FACTOR_MIN + 10 < iterations
+    np.testing.assert_allclose(c, planted, atol=1e-9 * planted.max())
+
+
+def test_lawson_hanson_through_the_factor_with_dependent_columns_reaches_the_optimum_of_fresh_solves(monkeypatch):
+    """260 ReLU columns on 90 samples at a tiny beta: the support reaches the rank (90), entering columns are
+    dependent on the free ones, and the factor hands those steps to _solve_free (the ray of a cheaper combination).
+    The method ends converged, with the optimality conditions to 1e-9 and the objective of the method that
+    factors anew at every solve (FACTOR_MIN beyond any support) to 1e-10."""
+    rng = np.random.default_rng(1)
+    X = np.hstack([rng.standard_normal((90, 5)), np.ones((90, 1))])
+    signs = np.where(rng.random(260) < 0.5, 1.0, -1.0)
+    A = signs * np.maximum(X @ rng.standard_normal((6, 260)), 0.0)
+    Q, b = A.T @ A, A.T @ (np.sin(3 * X[:, 0]) + X[:, 1] ** 2) - 1e-4
+    value = lambda c: 0.5 * c @ Q @ c - b @ c  # noqa: E731
+    rays = []
+    original = nonnegative_lasso._solve_free
+
+    def counted(*args):
+        x, ray = original(*args)
+        rays.append(ray is not None and np.count_nonzero(args[2]) >= nonnegative_lasso.FACTOR_MIN)
+        return x, ray
+
+    monkeypatch.setattr(nonnegative_lasso, "_solve_free", counted)
+    c, _, converged = nonnegative_lasso._lawson_hanson(Q, b, np.zeros(260), 1e-14, 2650)
+    gradient, scale = Q @ c - b, np.abs(b).max()
+    assert converged and np.all(c >= 0) and sum(rays) >= 10
+    assert gradient.min() >= -1e-9 * scale and np.abs(gradient[c > 0]).max() <= 1e-9 * scale
+    monkeypatch.setattr(nonnegative_lasso, "FACTOR_MIN", np.inf)
+    fresh, _, _ = nonnegative_lasso._lawson_hanson(Q, b, np.zeros(260), 1e-14, 2650)
+    assert value(c) == pytest.approx(value(fresh), rel=1e-10)
+
+
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
 def test_nonnegative_lasso_matches_cvxpy(loss):
     import cvxpy as cp

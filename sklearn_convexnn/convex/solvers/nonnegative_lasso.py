@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import LinAlgError
-from scipy.linalg.lapack import dpotrf, dpotrs
+from scipy.linalg import LinAlgError, qr_insert
+from scipy.linalg.lapack import dpotrf, dpotrs, dtrtrs
 from scipy.special import expit
 
 from ...losses import get_loss
@@ -83,6 +83,107 @@ def _solve_free(Q, b, free):
     return x, None
 
 
+#: :class:`_FreeFactor`: a column whose squared distance from the span of the free columns (in the metric of Q)
+#: is at most this fraction of its own :math:`Q_{jj}` is dependent on them
+DEPENDENT_FRACTION = 1e-10
+#: :class:`_FreeFactor`: more index changes than this at once are a new factorization, not updates
+MOST_UPDATES = 4
+#: :class:`_FreeFactor`: free sets smaller than this are factored anew at every solve (:func:`_solve_free`): there a
+#: factorization costs microseconds (3.4 for 30 x 30) and the updates' bookkeeping more; Lawson–Hanson from zero on
+#: 80 to 320 columns with supports of 5 to 7 took 0.22 -> 0.31 and 0.49 -> 0.72 ms through the factor
+FACTOR_MIN = 64
+
+
+class _FreeFactor:
+    r"""The upper Cholesky factor :math:`R` (:math:`R^\top R=Q_{FF}`) of an ordered free set :math:`F`, kept up to date.
+
+    The active-set method changes :math:`F` by one index or a few per step; factoring :math:`Q_{FF}` anew costs
+    :math:`O(|F|^3)` each time, an update :math:`O(|F|^2)`. An index :math:`j` enters by one triangular solve,
+    :math:`R^\top r=Q_{Fj}`, and the new diagonal entry :math:`\sqrt{Q_{jj}-\|r\|^2}` (the distance of column
+    :math:`j` from the span of :math:`F` in the metric of :math:`Q`); the index at position :math:`p` leaves by a
+    rank-one update of the trailing block, :math:`S^\top S=R_{22}^\top R_{22}+\rho\rho^\top` with :math:`\rho` row
+    :math:`p` of :math:`R` beyond :math:`p` (the triangular factor of :math:`R_{22}` with :math:`\rho` inserted as a
+    row: ``scipy.linalg.qr_insert``). The recombination of an adaptive fit of make_regression(2000, 20) with its raw
+    targets (1490 columns, a support of 494 after 3210 steps) took 14 s with a factorization per step, 5.3 s with the
+    updates.
+
+    :meth:`solve_free` is :func:`_solve_free` through the factor once the free set has ``FACTOR_MIN`` indices. Where
+    an entering column is dependent on the free ones (``DEPENDENT_FRACTION``) or the factor cannot be made, it calls
+    :func:`_solve_free` itself (a least-squares solve, or the ray of a cheaper combination), and the next call factors
+    :math:`Q_{FF}` anew.
+    """
+
+    def __init__(self, Q):
+        self.Q = Q
+        self.order = np.zeros(0, dtype=np.intp)
+        self.R = np.zeros((0, 0))
+        self.valid = True
+
+    def _factor(self, index):
+        """Factor :math:`Q_{FF}` for the free ``index`` anew; False where a column is dependent on earlier ones."""
+        factor, info = dpotrf(self.Q[np.ix_(index, index)], lower=False, clean=True)
+        diagonal = self.Q[index, index]
+        if info != 0 or not np.all(np.square(np.diagonal(factor)) > DEPENDENT_FRACTION * diagonal):
+            return False
+        self.R, self.order = factor, index
+        return True
+
+    def _append(self, j):
+        m = len(self.order)
+        column = self.Q[self.order, j]
+        r = dtrtrs(self.R.T, column, lower=1)[0] if m else column  # R^T r = Q_Fj (R.T: Fortran order, no copy)
+        square = self.Q[j, j] - float(r @ r)
+        if not square > DEPENDENT_FRACTION * self.Q[j, j]:
+            return False
+        R = np.zeros((m + 1, m + 1))
+        R[:m, :m] = self.R
+        R[:m, m] = r
+        R[m, m] = np.sqrt(square)
+        self.R, self.order = R, np.append(self.order, j)
+        return True
+
+    def _remove(self, p):
+        m = len(self.order)
+        R = np.zeros((m - 1, m - 1))
+        R[:p, :p] = self.R[:p, :p]
+        R[:p, p:] = self.R[:p, p + 1:]
+        if p < m - 1:
+            size = m - 1 - p
+            R[p:, p:] = qr_insert(np.eye(size), self.R[p + 1:, p + 1:], self.R[p, p + 1:], 0, which="row",
+                                  check_finite=False)[1][:size]
+        self.R, self.order = R, np.delete(self.order, p)
+
+    def _match(self, free):
+        """Make the factor's set the indices where ``free``; False where that fails."""
+        leaving = np.flatnonzero(~free[self.order])
+        present = np.zeros(len(free), dtype=bool)
+        present[self.order] = True
+        entering = np.flatnonzero(free & ~present)
+        if not self.valid or len(leaving) + len(entering) > MOST_UPDATES:
+            self.valid = self._factor(np.flatnonzero(free))
+            return self.valid
+        for p in leaving[::-1]:
+            self._remove(p)
+        self.valid = all(self._append(j) for j in entering)
+        return self.valid
+
+    def solve_free(self, b, free, fresh=False):
+        r""":func:`_solve_free` ``(Q, b, free)`` through the factor, or by :func:`_solve_free` itself when ``fresh``.
+
+        Returns ``(x, ray, checked)``: ``checked`` is False when the solution came through the factor, whose
+        residual :math:`\|Q_{FF}x_F-b_F\|` the caller checks (:func:`_solve_free` checks its own).
+        """
+        if not fresh and np.count_nonzero(free) >= FACTOR_MIN and self._match(free):
+            lower = self.R.T
+            z = dtrtrs(lower, dtrtrs(lower, b[self.order], lower=1)[0], lower=1, trans=1)[0]
+            if np.all(np.isfinite(z)):
+                x = np.zeros_like(b)
+                x[self.order] = z
+                return x, None, False
+        self.valid = False
+        return (*_solve_free(self.Q, b, free), True)
+
+
 #: :func:`_lawson_hanson`: indices passed over (anti-cycling) may keep a gradient up to this (relative)
 PASSED_OVER_TOL = 1e-9
 
@@ -99,33 +200,49 @@ def _lawson_hanson(Q, b, start, tol, max_iter):
     :math:`j` again, forever. Such an index is passed over (the next best one is priced) until a
     step changes :math:`c`. The result counts as converged when every index passed over has a
     gradient below ``PASSED_OVER_TOL`` (relative): a tie of dependent columns, not a descent.
+
+    The solves go through a Cholesky factor of the free set updated step by step (:class:`_FreeFactor`). Its
+    solutions are checked where :func:`_solve_free` checks its own, by the residual on the free set — the gradient
+    there, which the next pricing computes anyway — and solved again without the factor where it exceeds
+    :math:`10^{-9}\|b_F\|`; the returned point gets one step of iterative refinement.
     """
     c = np.maximum(start, 0.0)
     free = c > 0
     scale = max(1.0, float(np.abs(b).max(initial=0.0)))
     passed_over = np.zeros(len(b), dtype=bool)
+    factor = _FreeFactor(Q)
     solves = 0
     iteration = 0
     settle = bool(free.any())  # a warm start: minimize over its support before pricing
+    checked, fresh = True, False
     while solves < max_iter:
         j = None
         if not settle:
             gradient = b - Q @ c
+            # a solution through the factor: its residual on the support is the gradient there (as _solve_free checks)
+            if not checked and not np.linalg.norm(gradient[free]) <= 1e-9 * max(1.0, float(np.linalg.norm(b[free]))):
+                settle, fresh = True, True  # solve on the support again, without the factor
+                continue
             gradient[free] = -np.inf
             best = float(np.max(gradient[passed_over], initial=-np.inf))
             gradient[passed_over] = -np.inf
             j = int(np.argmax(gradient)) if len(b) else 0
             if not len(b) or gradient[j] <= tol * scale:
+                if not checked:  # one step of iterative refinement on the support (a fresh factor's accuracy)
+                    refined = c + factor.solve_free(b - Q @ c, free)[0]
+                    c = refined if np.all(refined[free] > 0) else c
                 return c, iteration, best <= PASSED_OVER_TOL * scale
             iteration += 1
             free[j] = True
         settle = False
         while solves < max_iter:
             solves += 1
-            z, ray = _solve_free(Q, b, free)
+            z, ray, checked = factor.solve_free(b, free, fresh)
+            fresh = False
             if j is not None and ray is None and z[j] <= 0:  # the entering index would leave at once
                 free[j] = False
                 passed_over[j] = True
+                checked = True  # (c did not change)
                 break
             j = None
             passed_over[:] = False
@@ -169,6 +286,8 @@ def nonnegative_quadratic(Q, b, *, start=None, tol=1e-14, max_iter=None):
     tol : float
         Relative tolerance of the optimality conditions.
     max_iter : int, optional
+        Most linear solves (default ``10 k + 50``: the Lawson–Hanson fallback from zero adds one index per step and
+        may remove as many; a recombination of 617 columns with a support of 137 took 3126 solves).
 
     Returns
     -------
@@ -177,7 +296,7 @@ def nonnegative_quadratic(Q, b, *, start=None, tol=1e-14, max_iter=None):
     converged : bool
     """
     k = len(b)
-    max_iter = 5 * k + 50 if max_iter is None else max_iter
+    max_iter = 10 * k + 50 if max_iter is None else max_iter
     if k == 0:
         return np.zeros(0), 0, True
     free = (start > 0) if start is not None else (b > 0)
