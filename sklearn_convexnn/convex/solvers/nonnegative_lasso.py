@@ -125,7 +125,7 @@ class _FreeFactor:
         diagonal = self.Q[index, index]
         if info != 0 or not np.all(np.square(np.diagonal(factor)) > DEPENDENT_FRACTION * diagonal):
             return False
-        self.R, self.order = factor, index
+        self.R, self.order = np.ascontiguousarray(factor), index  # (C order: R.T is Fortran order for dtrtrs)
         return True
 
     def _append(self, j):
