@@ -352,6 +352,30 @@ def test_lawson_hanson_through_the_factor_with_dependent_columns_reaches_the_opt
     assert value(c) == pytest.approx(value(fresh), rel=1e-10)
 
 
+def test_a_singular_first_guess_is_reduced_to_independent_columns_that_span_it(monkeypatch):
+    """250 ReLU columns and 150 sparse non-negative combinations of them: the first guess b > 0 holds 399 columns of
+    rank 250. Its pivoted Cholesky keeps 250 independent ones (their Gram matrix is well conditioned) spanning the
+    rest (least-squares residual 0), and the method ends at the optimum (KKT to 1e-9), reducing once."""
+    rng = np.random.default_rng(0)
+    X = np.hstack([rng.standard_normal((300, 5)), np.ones((300, 1))])
+    A = np.maximum(X @ rng.standard_normal((6, 250)), 0.0)
+    A = np.hstack([A, A @ (rng.random((250, 150)) * (rng.random((250, 150)) < 0.02))])
+    Q, b = A.T @ A, A.T @ (3.0 + np.sin(X[:, 0]) + X[:, 1] ** 2) - 1.0
+    guess = b > 0
+    kept = nonnegative_lasso._independent(Q, guess)
+    assert np.count_nonzero(guess) == 399 and np.count_nonzero(kept) == 250 and not np.any(kept & ~guess)
+    assert np.linalg.cond(Q[np.ix_(kept, kept)]) < 1e12
+    coefficients = np.linalg.lstsq(A[:, kept], A[:, guess], rcond=None)[0]
+    assert np.abs(A[:, kept] @ coefficients - A[:, guess]).max() <= 1e-8 * np.abs(A).max()
+    reductions = []
+    original = nonnegative_lasso._independent
+    monkeypatch.setattr(nonnegative_lasso, "_independent", lambda *args: reductions.append(1) or original(*args))
+    c, _, converged = nonnegative_quadratic(Q, b)
+    gradient, scale = Q @ c - b, np.abs(b).max()
+    assert converged and np.all(c >= 0) and len(reductions) == 1
+    assert gradient.min() >= -1e-9 * scale and np.abs(gradient[c > 0]).max() <= 1e-9 * scale
+
+
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
 def test_nonnegative_lasso_matches_cvxpy(loss):
     import cvxpy as cp

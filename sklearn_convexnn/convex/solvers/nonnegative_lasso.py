@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import LinAlgError, qr_insert
-from scipy.linalg.lapack import dpotrf, dpotrs, dtrtrs
+from scipy.linalg.lapack import dpotrf, dpotrs, dpstrf, dtrtrs
 from scipy.special import expit
 
 from ...losses import get_loss
@@ -266,6 +266,20 @@ def _lawson_hanson(Q, b, start, tol, max_iter):
     return c, iteration, False
 
 
+def _independent(Q, free):
+    r"""The indices of ``free`` kept by a pivoted Cholesky factorization of :math:`Q_{FF}` (LAPACK pstrf).
+
+    Its pivots are the columns' squared distances from the span of those taken before, largest first; it stops where
+    they fall below ``DEPENDENT_FRACTION`` times the largest diagonal entry, so the kept columns span the others.
+    """
+    index = np.flatnonzero(free)
+    block = Q[np.ix_(index, index)]
+    _, pivots, rank, _ = dpstrf(block, lower=0, tol=DEPENDENT_FRACTION * float(block.diagonal().max(initial=0.0)))
+    kept = np.zeros_like(free)
+    kept[index[pivots[:rank] - 1]] = True
+    return kept
+
+
 def nonnegative_quadratic(Q, b, *, start=None, tol=1e-14, max_iter=None):
     r"""Solve :math:`\min_{c\ge0}\tfrac12c^\top Qc-b^\top c` for a positive semidefinite ``Q``.
 
@@ -275,7 +289,13 @@ def nonnegative_quadratic(Q, b, *, start=None, tol=1e-14, max_iter=None):
 
     Dependent columns make ``Q`` singular, and the objective may then *decrease linearly* along a
     null direction (a cheaper combination of columns with the same fit): the active-set method then
-    slides along it until a coefficient reaches zero, as the simplex method would.
+    slides along it until a coefficient reaches zero, as the simplex method would. A singular guess of
+    :math:`F` is first reduced, once, to a maximal independent part (:func:`_independent`): the first guess
+    :math:`b>0` of a recombination of make_regression(2000, 20) held 1453 of 1490 columns, of rank 1297, and
+    block principal pivoting then settled in 15 solves (1 s) where Lawson–Hanson from zero took 3210 steps (5.3
+    s). A second singular guess goes to Lawson–Hanson: at the rank the exchanges cycle (a free set one beyond
+    the rank, reduced, the dropped index flipped back). Where the exchanges do not settle, Lawson–Hanson starts
+    from their last point clipped at zero (a recombination of 617 columns: 821 steps instead of 1572 from zero).
 
     Parameters
     ----------
@@ -286,8 +306,7 @@ def nonnegative_quadratic(Q, b, *, start=None, tol=1e-14, max_iter=None):
     tol : float
         Relative tolerance of the optimality conditions.
     max_iter : int, optional
-        Most linear solves (default ``10 k + 50``: the Lawson–Hanson fallback from zero adds one index per step and
-        may remove as many; a recombination of 617 columns with a support of 137 took 3126 solves).
+        Most linear solves (default ``5 k + 50``).
 
     Returns
     -------
@@ -296,17 +315,21 @@ def nonnegative_quadratic(Q, b, *, start=None, tol=1e-14, max_iter=None):
     converged : bool
     """
     k = len(b)
-    max_iter = 10 * k + 50 if max_iter is None else max_iter
+    max_iter = 5 * k + 50 if max_iter is None else max_iter
     if k == 0:
         return np.zeros(0), 0, True
     free = (start > 0) if start is not None else (b > 0)
     scale = max(1.0, float(np.abs(b).max()))
     fewest, backup = k + 1, 3
     iteration = 0
+    reduced = False
     for iteration in range(max_iter):
         c, ray = _solve_free(Q, b, free)
+        if ray is not None and not reduced:  # a singular free block, once: a maximal independent part of it
+            free, reduced = _independent(Q, free), True
+            c, ray = _solve_free(Q, b, free)
         if ray is not None:
-            break  # singular free block: the monotone active-set method handles it
+            break  # the monotone active-set method handles it
         gradient = Q @ c - b
         c_scale = max(1.0, float(np.abs(c).max()))
         wrong = (free & (c < -1e-13 * c_scale)) | (~free & (gradient < -tol * scale))
@@ -325,6 +348,8 @@ def nonnegative_quadratic(Q, b, *, start=None, tol=1e-14, max_iter=None):
         if iteration > 3 * np.sqrt(k) + 30:
             break
     start = np.zeros(k) if start is None else start
+    if ray is None and np.all(np.isfinite(c)):  # from the last exchange's point, clipped
+        start = np.where(free, np.maximum(c, 0.0), 0.0)
     c, more, converged = _lawson_hanson(Q, b, start, tol, max_iter)
     return c, iteration + 1 + more, converged
 
