@@ -322,7 +322,7 @@ def nonnegative_quadratic(Q, b, *, start=None, tol=1e-14, max_iter=None):
     scale = max(1.0, float(np.abs(b).max()))
     fewest, backup = k + 1, 3
     iteration = 0
-    reduced = False
+    reduced, c, ray = False, None, None
     for iteration in range(max_iter):
         c, ray = _solve_free(Q, b, free)
         if ray is not None and not reduced:  # a singular free block, once: a maximal independent part of it
@@ -348,7 +348,7 @@ def nonnegative_quadratic(Q, b, *, start=None, tol=1e-14, max_iter=None):
         if iteration > 3 * np.sqrt(k) + 30:
             break
     start = np.zeros(k) if start is None else start
-    if ray is None and np.all(np.isfinite(c)):  # from the last exchange's point, clipped
+    if c is not None and ray is None and np.all(np.isfinite(c)):  # from the last exchange's point, clipped
         start = np.where(free, np.maximum(c, 0.0), 0.0)
     c, more, converged = _lawson_hanson(Q, b, start, tol, max_iter)
     return c, iteration + 1 + more, converged
