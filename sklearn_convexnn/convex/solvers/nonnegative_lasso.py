@@ -186,6 +186,12 @@ class _FreeFactor:
 
 #: :func:`_lawson_hanson`: indices passed over (anti-cycling) may keep a gradient up to this (relative)
 PASSED_OVER_TOL = 1e-9
+#: :func:`_lawson_hanson` stops, unconverged, after this many pricings without lowering the objective by more than
+#: ``STALL_RTOL`` (relative). At the rank (more columns than samples and a support as large as the rank: every
+#: entering column dependent, each solve a least-squares one) the steps stop making progress above rounding: 400 ReLU
+#: columns on 150 samples at beta = 1e-4 reached -207.10157083395 after 468 pricings and then wandered (-207.10157082730
+#: after 1000) until the solve cap, 60 s
+STALL_PRICINGS, STALL_RTOL = 100, 1e-14
 
 
 def _lawson_hanson(Q, b, start, tol, max_iter):
@@ -215,6 +221,7 @@ def _lawson_hanson(Q, b, start, tol, max_iter):
     iteration = 0
     settle = bool(free.any())  # a warm start: minimize over its support before pricing
     checked, fresh = True, False
+    best_value, stalled = np.inf, 0
     while solves < max_iter:
         j = None
         if not settle:
@@ -223,6 +230,11 @@ def _lawson_hanson(Q, b, start, tol, max_iter):
             if not checked and not np.linalg.norm(gradient[free]) <= 1e-9 * max(1.0, float(np.linalg.norm(b[free]))):
                 settle, fresh = True, True  # solve on the support again, without the factor
                 continue
+            value = -0.5 * float(c @ (b + gradient))  # (1/2) c^T Q c - b^T c
+            stalled = 0 if value < best_value - STALL_RTOL * max(1.0, abs(value)) else stalled + 1
+            best_value = min(best_value, value)
+            if stalled > STALL_PRICINGS:
+                return c, iteration, False
             gradient[free] = -np.inf
             best = float(np.max(gradient[passed_over], initial=-np.inf))
             gradient[passed_over] = -np.inf
