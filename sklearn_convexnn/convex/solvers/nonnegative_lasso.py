@@ -233,8 +233,6 @@ def _lawson_hanson(Q, b, start, tol, max_iter):
             value = -0.5 * float(c @ (b + gradient))  # (1/2) c^T Q c - b^T c
             stalled = 0 if value < best_value - STALL_RTOL * max(1.0, abs(value)) else stalled + 1
             best_value = min(best_value, value)
-            if stalled > STALL_PRICINGS:
-                return c, iteration, False
             gradient[free] = -np.inf
             best = float(np.max(gradient[passed_over], initial=-np.inf))
             gradient[passed_over] = -np.inf
@@ -244,6 +242,8 @@ def _lawson_hanson(Q, b, start, tol, max_iter):
                     refined = c + factor.solve_free(b - Q @ c, free)[0]
                     c = refined if np.all(refined[free] > 0) else c
                 return c, iteration, best <= PASSED_OVER_TOL * scale
+            if stalled > STALL_PRICINGS:
+                return c, iteration, False
             iteration += 1
             free[j] = True
         settle = False
