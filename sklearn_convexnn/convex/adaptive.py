@@ -360,7 +360,7 @@ def objective_and_gradient(theta, X, y, beta, width, loss="squared"):
     value = regularized_objective(prediction, y, float(theta @ theta), beta, loss)
     grad_alpha = beta * alpha - features @ nu
     masked = np.greater(features, 0.0, out=features)  # D_j nu: (Xw_j)_+ > 0 iff Xw_j > 0 (1.0 or 0.0, in place:
-    masked *= nu  # no (m, n) array of booleans; 10.8 -> 9.6 ms at n = 2000, d = 21, m = 1024)
+    masked *= nu  # no (m, n) array of booleans: 10.4 -> 9.4 ms at n = 2000, d = 21, m = 1024)
     grad_hidden = beta * hidden - alpha[:, None] * (masked @ X)
     return value, np.concatenate([grad_hidden.ravel(), grad_alpha])
 

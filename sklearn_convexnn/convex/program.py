@@ -93,9 +93,9 @@ def relative_duality_gap(duality_gap, objective, zero_objective):
     positive gap on a zero scale is infinite.
     """
     scale = gap_scale(objective, zero_objective)
-    if scale > 0 or np.isnan(duality_gap):
-        return duality_gap / scale if scale > 0 else duality_gap
-    return np.inf if duality_gap > 0 else 0.0
+    if scale > 0:
+        return duality_gap / scale
+    return duality_gap if np.isnan(duality_gap) else (np.inf if duality_gap > 0 else 0.0)
 
 
 class SolverError(RuntimeError):
@@ -446,7 +446,17 @@ class ConvexProgram:
         penalty = safe_row_norms(u).sum()
         if v is not None:
             penalty += safe_row_norms(v).sum()
-        return get_loss(self.loss).value(self.prediction(u, v), self.y) + self.beta * float(penalty)
+        return self._objective(self.prediction(u, v), penalty)
+
+    def blocks_objective(self, W, patterns):
+        r"""Return :math:`L(\sum_bD_{i_b}Xw_b)+\beta\sum_b\|w_b\|` for blocks ``W`` (m, d) of the ``patterns`` (m,).
+
+        Signed blocks: :math:`w_b=u_{i_b}` or :math:`-v_{i_b}`, one per pattern and sign.
+        """
+        return self._objective(self.blocks_prediction(W, patterns), safe_row_norms(W).sum())
+
+    def _objective(self, prediction, penalty):
+        return get_loss(self.loss).value(prediction, self.y) + self.beta * float(penalty)
 
     def objective(self, solution):
         """The objective of a :class:`ConvexSolution` (or of a pair of blocks ``(u, v)``)."""

@@ -463,8 +463,7 @@ class _ColumnGeneration:
 
     def restricted_objective(self, W, patterns, signs):
         """The program's objective for blocks ``W`` (m, d) at the distinct keys ``(patterns, signs)``."""
-        penalty = float(np.linalg.norm(W, axis=1).sum())
-        return self.loss.value(self.restricted_prediction(W, patterns, signs), self.y) + self.beta * penalty
+        return self.program.blocks_objective(W * signs[:, None], patterns)
 
     def column_spans(self, patterns, blocks, nu):
         r"""Gated polish subspaces: orthonormal bases of :math:`\operatorname{span}\{w_b,\ g_{i_b}(\nu),\ \dots\}`.

@@ -38,9 +38,10 @@ def face_basis(X, mask, rows):
 def face_bases(X, faces):
     r""":func:`face_basis` of each face in ``faces`` (row indices, ``-1`` ignored): a list of (d, d_b) arrays.
 
-    Each is ``scipy.linalg.null_space(X[rows], rcond=1e-10)`` without its per-call wrapper. One batched SVD per number of rows instead of one call per face (25 faces of up to 4 rows of a (200, 6) ``X``,
-    as in a polish of synthetic (200, 5, 50): 0.24 ms in single calls, 0.15 ms batched); the same LAPACK routine
-    on the same matrices, so the same bases.
+    Each is ``scipy.linalg.null_space(X[rows], rcond=1e-10)`` without its per-call wrapper. One batched SVD per
+    number of rows instead of one call per face (25 faces of up to 4 rows of a (200, 6) ``X``, as in a polish of
+    synthetic (200, 5, 50): 0.24 ms in single calls, 0.15 ms batched); the same LAPACK routine on the same
+    matrices, so the same bases.
     """
     faces = [np.asarray(rows, dtype=np.intp) for rows in faces]
     faces = [rows[rows >= 0] for rows in faces]
